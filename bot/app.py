@@ -1,0 +1,131 @@
+"""Builds the dependencies once and wires the listeners; no handlers live here."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
+
+import httpx
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.customer import CardSettings
+from bot.config import Settings
+from bot.lookup.directory import Directory
+from bot.lookup.service import CustomerLookup
+from bot.pivotal.client import PivotalClient
+from bot.slack import actions, commands, errors, events, middleware, unfurls
+from bot.slack.privacy import ChannelSharing
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class InFlight:
+    """Work still running after its ack, so shutdown can let it finish."""
+
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def track(self, listener: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+        @functools.wraps(listener)
+        async def tracked(*args: P.args, **kwargs: P.kwargs) -> T:
+            task = asyncio.current_task()
+            if task is not None:
+                self.tasks.add(task)
+            try:
+                return await listener(*args, **kwargs)
+            finally:
+                if task is not None:
+                    self.tasks.discard(task)
+
+        return tracked
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` s for tracked work; returns how many were still running."""
+        pending = {t for t in self.tasks if t is not asyncio.current_task()}
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=timeout)
+        return len(still)
+
+
+@dataclass
+class Deps:
+    """Everything the listeners use, built once per process."""
+
+    settings: Settings
+    pivotal: PivotalClient
+    directory: Directory
+    lookup: CustomerLookup
+    cards: CardSettings
+    slack: AsyncWebClient
+    sharing: ChannelSharing
+    inflight: InFlight = field(default_factory=InFlight)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start the directory walks; safe to call once per process."""
+        if not self.background:
+            self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
+
+    async def aclose(self, drain_timeout: float = 10.0) -> None:
+        """Let answered-but-unfinished lookups end, then stop walks and close clients."""
+        left = await self.inflight.drain(drain_timeout)
+        if left:
+            log.warning("event=shutdown.unfinished count=%d", left)
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
+        self.background.clear()
+        await self.pivotal.aclose()
+
+
+def build_deps(
+    settings: Settings, *, pivotal_transport: httpx.AsyncBaseTransport | None = None
+) -> Deps:
+    """Real clients for `settings`; tests point the URLs at local fakes instead of patching."""
+    pivotal = PivotalClient(settings.api_url, settings.pivotal_api_key, transport=pivotal_transport)
+    directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds)
+    lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds)
+    slack = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_url,
+        timeout=5,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)],
+    )
+    cards = CardSettings(
+        app_url=settings.app_url,
+        currency=settings.currency,
+        hubspot_portal_id=settings.hubspot_portal_id,
+        hubspot_host=settings.hubspot_host,
+        intercom_app_id=settings.intercom_app_id,
+        stripe_test_mode=settings.stripe_test_mode,
+    )
+    return Deps(settings, pivotal, directory, lookup, cards, slack, ChannelSharing(slack))
+
+
+def create_app(deps: Deps) -> AsyncApp:
+    """The Bolt app with every listener registered against `deps`."""
+    settings = deps.settings
+    secret = settings.slack_signing_secret
+    app = AsyncApp(
+        client=deps.slack,
+        signing_secret=secret.get_secret_value() if secret else None,
+        request_verification_enabled=secret is not None,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    middleware.register(app, deps)
+    errors.register(app, deps)
+    commands.register(app, deps)
+    unfurls.register(app, deps)
+    actions.register(app, deps)
+    events.register(app, deps)
+    return app

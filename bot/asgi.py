@@ -1,0 +1,77 @@
+"""ASGI entry: Bolt at /slack/events, liveness at /healthz, readiness at /readyz."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+EVENTS_PATH = "/slack/events"
+
+
+class BotASGI:
+    """Routes three paths and owns the start-up and shutdown of the dependencies."""
+
+    def __init__(self, app: AsyncApp, deps: Deps):
+        self._deps = deps
+        self._slack = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope["path"], scope["method"]
+        if path == "/healthz" and method in ("GET", "HEAD"):
+            await _json(send, 200, {"status": "ok"})
+        elif path == "/readyz" and method in ("GET", "HEAD"):
+            await self._ready(send)
+        elif path == EVENTS_PATH and method == "POST":
+            await self._slack(scope, receive, send)
+        else:
+            await _json(send, 404, {"error": "not found"})
+
+    async def _ready(self, send: Send) -> None:
+        directory = self._deps.directory
+        walk = directory.last_walk
+        body = {
+            "ready": directory.ready,
+            "customers": len(directory),
+            "last_walk_seconds": round(walk.seconds, 2) if walk else None,
+            "last_error": type(directory.last_error).__name__ if directory.last_error else None,
+        }
+        await _json(send, 200 if directory.ready else 503, body)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self._deps.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self._deps.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

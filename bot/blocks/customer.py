@@ -1,0 +1,188 @@
+"""The customer card: Customer -> Block Kit dicts (pure; no I/O, clock or environment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from bot.blocks import ids
+from bot.blocks.text import count, cut, escape, money, slack_date
+from bot.pivotal.models import Customer
+
+Block = dict[str, Any]
+
+HEADER_LIMIT = 150
+FIELD_LIMIT = 2000
+BUTTON_TEXT_LIMIT = 75
+TEXT_LIMIT = 3000
+_DASH = "—"
+
+_STATUS = {
+    "active": (":large_green_circle:", "Active"),
+    "onboarding": (":large_blue_circle:", "Onboarding"),
+    "at_risk": (":large_orange_circle:", "At risk"),
+    "churned": (":red_circle:", "Churned"),
+    "archived": (":white_circle:", "Archived"),
+}
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    """Where the card's buttons point and how money is written."""
+
+    app_url: str
+    currency: str = "USD"
+    hubspot_portal_id: str | None = None
+    hubspot_host: str = "app.hubspot.com"
+    intercom_app_id: str | None = None
+    stripe_test_mode: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    """What reaches Slack: blocks plus the notification / screen-reader fallback."""
+
+    text: str
+    blocks: list[Block]
+
+
+def customer_card(
+    customer: Customer,
+    *,
+    links: CardSettings,
+    as_of: datetime | None = None,
+    minimal: bool = False,
+) -> Message:
+    """The card for `customer`. `as_of` marks a stale copy; `minimal` hides financials."""
+    blocks: list[Block] = [_header(customer)]
+    if not minimal:
+        blocks.append(_fields(customer, links.currency))
+    blocks.append(_context(customer, with_dates=not minimal))
+    if as_of is not None:
+        blocks.append(_stale_note(as_of))
+    blocks.append(_buttons(customer, links, minimal=minimal))
+    return Message(text=_fallback(customer, links.currency, minimal=minimal), blocks=blocks)
+
+
+def customer_url(customer: Customer, app_url: str) -> str:
+    """The customer's page in Pivotal; the display_id form always resolves."""
+    return f"{app_url.rstrip('/')}/customers/{customer.display_id}"
+
+
+def status_label(status: str) -> str:
+    emoji, label = _STATUS.get(status, ("", status))
+    return f"{emoji} {label}".strip() if emoji else escape(cut(status, 100))
+
+
+def _header(customer: Customer) -> Block:
+    name = cut(customer.name.strip() or f"Customer #{customer.display_id}", HEADER_LIMIT)
+    return {
+        "type": "header",
+        "block_id": ids.CARD_HEADER_BLOCK,
+        "text": {"type": "plain_text", "text": name, "emoji": False},
+    }
+
+
+def _fields(customer: Customer, currency: str) -> Block:
+    mrr = money(customer.mrr, currency) if customer.mrr is not None else _DASH
+    orders = count(customer.monthly_orders) if customer.monthly_orders is not None else _DASH
+    pairs = [
+        ("Status", status_label(customer.status)),
+        ("Plan", escape(customer.plan) if customer.plan else _DASH),
+        ("MRR", mrr),
+        ("Monthly orders", orders),
+        ("Domain", escape(customer.domain) if customer.domain else _DASH),
+        ("Channel", _channel(customer.slack_channel_id)),
+    ]
+    fields = [
+        {"type": "mrkdwn", "text": cut(f"*{label}*\n{value}", FIELD_LIMIT)}
+        for label, value in pairs
+    ]
+    return {"type": "section", "block_id": ids.CARD_FIELDS_BLOCK, "fields": fields}
+
+
+def _channel(channel_id: str | None) -> str:
+    # Only a well-formed id becomes a <#C…> reference; anything else is shown inert.
+    if channel_id and channel_id.isalnum() and channel_id[:1] in "CG" and len(channel_id) <= 20:
+        return f"<#{channel_id}>"
+    return escape(cut(channel_id, 40)) if channel_id else _DASH
+
+
+def _context(customer: Customer, *, with_dates: bool) -> Block:
+    parts = [f"*#{customer.display_id}*"]
+    if with_dates:
+        parts.append(f"Customer since {slack_date(customer.created_at)}")
+        updated = slack_date(customer.updated_at, tokens="{date_short_pretty} at {time}")
+        parts.append(f"Updated {updated}")
+    return {
+        "type": "context",
+        "block_id": ids.CARD_CONTEXT_BLOCK,
+        "elements": [{"type": "mrkdwn", "text": " · ".join(parts)}],
+    }
+
+
+def _stale_note(as_of: datetime) -> Block:
+    when = slack_date(as_of, tokens="{date_short_pretty} at {time}")
+    text = f":warning: Pivotal is not answering right now. This is the card as of {when}."
+    return {
+        "type": "context",
+        "block_id": ids.STALE_NOTE_BLOCK,
+        "elements": [{"type": "mrkdwn", "text": text}],
+    }
+
+
+def _buttons(customer: Customer, links: CardSettings, *, minimal: bool) -> Block:
+    buttons = [_button(ids.OPEN_PIVOTAL, "Open in Pivotal", customer_url(customer, links.app_url))]
+    buttons[0]["style"] = "primary"
+    if not minimal:
+        buttons.extend(_integration_buttons(customer, links))
+    return {"type": "actions", "block_id": ids.CARD_LINKS_BLOCK, "elements": buttons}
+
+
+def _integration_buttons(customer: Customer, links: CardSettings) -> list[Block]:
+    buttons: list[Block] = []
+    hubspot = f"https://{links.hubspot_host}/contacts/{links.hubspot_portal_id}/record"
+    if links.hubspot_portal_id and customer.hubspot_company_id:
+        url = f"{hubspot}/0-2/{_path(customer.hubspot_company_id)}"
+        buttons.append(_button(ids.OPEN_HUBSPOT_COMPANY, "HubSpot company", url))
+    if links.hubspot_portal_id and customer.hubspot_deal_id:
+        url = f"{hubspot}/0-3/{_path(customer.hubspot_deal_id)}"
+        buttons.append(_button(ids.OPEN_HUBSPOT_DEAL, "HubSpot deal", url))
+    if customer.stripe_customer_id:
+        mode = "test/" if links.stripe_test_mode else ""
+        url = f"https://dashboard.stripe.com/{mode}customers/{_path(customer.stripe_customer_id)}"
+        buttons.append(_button(ids.OPEN_STRIPE, "Stripe", url))
+    if links.intercom_app_id and customer.intercom_company_id:
+        app = _path(links.intercom_app_id)
+        url = (
+            f"https://app.intercom.com/a/apps/{app}/companies/{_path(customer.intercom_company_id)}"
+        )
+        buttons.append(_button(ids.OPEN_INTERCOM, "Intercom", url))
+    return buttons
+
+
+def _button(action_id: str, label: str, url: str) -> Block:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": cut(label, BUTTON_TEXT_LIMIT)},
+        "url": url,
+    }
+
+
+def _path(value: str) -> str:
+    return quote(value.strip(), safe="")[:200]
+
+
+def _fallback(customer: Customer, currency: str, *, minimal: bool) -> str:
+    name = f"{customer.name.strip() or 'Customer'} (#{customer.display_id})"
+    if minimal:
+        return cut(escape(name), TEXT_LIMIT)
+    parts = [_STATUS.get(customer.status, ("", customer.status))[1]]
+    if customer.plan:
+        parts.append(customer.plan)
+    if customer.mrr is not None:
+        parts.append(f"{money(customer.mrr, currency)} MRR")
+    return cut(escape(f"{name}: {', '.join(parts)}"), TEXT_LIMIT)

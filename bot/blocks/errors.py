@@ -1,0 +1,74 @@
+"""Messages for lookups that did not end in a card; all wording lives here."""
+
+from __future__ import annotations
+
+import math
+
+from bot.blocks.customer import Block, Message
+from bot.blocks.help import USAGE
+from bot.blocks.text import cut, escape
+
+_WHAT_LIMIT = 80
+
+
+def not_found(what: str) -> Message:
+    shown = escape(cut(what, _WHAT_LIMIT))
+    text = f"No customer matches {shown}. Check the number, or try a name or a Pivotal link."
+    if what.startswith("#") and what[1:].isdigit():
+        text = f"There is no customer {shown} in Pivotal (it may have been deleted)."
+    return _message(f":mag: {text}", text)
+
+
+def unlinked_channel(channel_id: str) -> Message:
+    text = (
+        f"This channel (<#{channel_id}>) is not linked to a customer in Pivotal, "
+        "so `/customer` needs to be told which one."
+    )
+    blocks = [_section(f":link: {text}"), _section(USAGE)]
+    return Message(text=text, blocks=blocks)
+
+
+def invalid_input(reason: str) -> Message:
+    shown = escape(cut(reason, 300))
+    return Message(text=shown, blocks=[_section(f":thinking_face: {shown}"), _section(USAGE)])
+
+
+def key_rejected() -> Message:
+    text = (
+        "Pivotal rejected the bot's API key, so no customer can be looked up. "
+        "A Pivotal admin needs to issue a new key (Admin › API Keys) and update "
+        "the bot's PIVOTAL_API_KEY."
+    )
+    return _message(f":lock: {text}", text)
+
+
+def rate_limited(retry_after: float | None) -> Message:
+    seconds = max(1, math.ceil(retry_after or 1))
+    text = (
+        f"Pivotal is busy with this workspace's requests. Try again in {seconds} s; "
+        "customers looked up recently are still shown from memory."
+    )
+    return _message(f":hourglass_flowing_sand: {text}", text)
+
+
+def unavailable() -> Message:
+    text = "Pivotal is not answering right now. Try again in a minute."
+    return _message(f":warning: {text}", text)
+
+
+def loading() -> Message:
+    text = "The bot is still loading the customer list from Pivotal. Try again in a few seconds."
+    return _message(f":hourglass_flowing_sand: {text}", text)
+
+
+def internal_error() -> Message:
+    text = "Something went wrong on the bot's side. It has been logged; please try again."
+    return _message(f":warning: {text}", text)
+
+
+def _message(mrkdwn: str, text: str) -> Message:
+    return Message(text=text, blocks=[_section(mrkdwn)])
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}

@@ -1,0 +1,35 @@
+"""Action and block ids shared by the card builders and the listeners."""
+
+from __future__ import annotations
+
+from bot.pivotal.refs import is_safe_customer_ref
+
+# Link buttons still send a block_actions payload when clicked; the app acks them.
+OPEN_PIVOTAL = "customer_open_pivotal"
+OPEN_HUBSPOT_COMPANY = "customer_open_hubspot_company"
+OPEN_HUBSPOT_DEAL = "customer_open_hubspot_deal"
+OPEN_STRIPE = "customer_open_stripe"
+OPEN_INTERCOM = "customer_open_intercom"
+LINK_BUTTONS = (OPEN_PIVOTAL, OPEN_HUBSPOT_COMPANY, OPEN_HUBSPOT_DEAL, OPEN_STRIPE, OPEN_INTERCOM)
+
+# Picking one customer out of several matches.
+PICK_CUSTOMER = "customer_pick"
+
+CARD_HEADER_BLOCK = "customer_header"
+CARD_FIELDS_BLOCK = "customer_fields"
+CARD_CONTEXT_BLOCK = "customer_context"
+CARD_LINKS_BLOCK = "customer_links"
+STALE_NOTE_BLOCK = "customer_stale"
+
+
+def encode_customer_value(customer_id: str) -> str:
+    """The value of a button that names one customer."""
+    return f"customer:{customer_id}"
+
+
+def decode_customer_value(value: str) -> str | None:
+    """The customer id in a button value, or None if it is not one of ours."""
+    prefix, _, ref = value.partition(":")
+    if prefix != "customer" or not is_safe_customer_ref(ref):
+        return None
+    return ref

@@ -1,0 +1,37 @@
+"""Several customers matched: a short list to pick from."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.blocks import ids
+from bot.blocks.customer import Block, Message, status_label
+from bot.blocks.text import cut, escape
+from bot.pivotal.models import Customer
+
+
+def match_list(what: str, customers: Sequence[Customer], *, limit: int = 10) -> Message:
+    """Up to `limit` matches, each with a Show button that opens its card."""
+    shown = escape(cut(what, 80))
+    intro = f"{len(customers)} customers match *{shown}*. Pick one:"
+    if len(customers) > limit:
+        intro = f"More than {limit} customers match *{shown}*; the first {limit}:"
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
+    for customer in customers[:limit]:
+        line = f"*{escape(cut(customer.name, 150))}* · #{customer.display_id}"
+        line += f" · {status_label(customer.status)}"
+        if customer.domain:
+            line += f" · {escape(cut(customer.domain, 100))}"
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": line},
+                "accessory": {
+                    "type": "button",
+                    "action_id": ids.PICK_CUSTOMER,
+                    "text": {"type": "plain_text", "text": "Show"},
+                    "value": ids.encode_customer_value(customer.id),
+                },
+            }
+        )
+    return Message(text=f"{len(customers)} customers match {shown}", blocks=blocks)

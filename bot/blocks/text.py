@@ -1,0 +1,46 @@
+"""Text for Slack: mrkdwn escaping, cutting to limits, money and dates."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+# Currencies whose symbol goes in front; others are written "1,250 CHF".
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+_MENTION_LIKE = re.compile(r"[<>&]")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn gives meaning to, so text cannot ping or link."""
+    return _MENTION_LIKE.sub(lambda m: {"<": "&lt;", ">": "&gt;", "&": "&amp;"}[m.group()], text)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` at most `limit` characters, with an ellipsis when something was cut."""
+    if len(text) <= limit:
+        return text
+    cut_text = text[: limit - 1]
+    # Never leave half an entity (&amp;) at the end.
+    amp = cut_text.rfind("&")
+    if amp != -1 and ";" not in cut_text[amp:]:
+        cut_text = cut_text[:amp]
+    return cut_text + "…"
+
+
+def money(cents: int, currency: str) -> str:
+    """125000 cents -> "$1,250"; keeps the cents only when there are some."""
+    sign = "-" if cents < 0 else ""
+    units, rest = divmod(abs(cents), 100)
+    amount = f"{units:,}" if rest == 0 else f"{units:,}.{rest:02d}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def slack_date(moment: datetime, *, tokens: str = "{date_short}") -> str:
+    """A <!date^…> that each viewer sees in their own timezone, with a UTC fallback."""
+    fallback = moment.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ")
+    return f"<!date^{int(moment.timestamp())}^{tokens}|{fallback}>"

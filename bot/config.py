@@ -1,0 +1,179 @@
+"""Settings: the one reader of the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
+DEFAULT_PIVOTAL_APP_URL = "https://my.pivotal.app"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+class ExternalUnfurls(StrEnum):
+    """What an unfurl shows in a channel shared with another organisation."""
+
+    OFF = "off"
+    MINIMAL = "minimal"
+    FULL = "full"
+
+
+class ConfigError(Exception):
+    """The configuration cannot start the bot; the message names every problem."""
+
+
+PositiveSeconds = Annotated[float, Field(gt=0, le=86_400)]
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment, validated once at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        case_sensitive=False,
+    )
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    pivotal_api_key: SecretStr
+    pivotal_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_PIVOTAL_API_URL)
+    pivotal_app_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_PIVOTAL_APP_URL)
+    slack_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SLACK_API_URL)
+    hubspot_portal_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    hubspot_host: str = Field(default="app.hubspot.com", pattern=r"^[a-z0-9.-]+$")
+    intercom_app_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    stripe_test_mode: bool = False
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
+    pivotal_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 4.5
+    cache_ttl_seconds: PositiveSeconds = 300
+    directory_refresh_seconds: PositiveSeconds = 600
+    external_unfurls: ExternalUnfurls = ExternalUnfurls.MINIMAL
+    allowed_team_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+    host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
+    port: int = Field(default=3000, ge=1, le=65_535)
+    log_level: str = "INFO"
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("pivotal_api_key")
+    @classmethod
+    def _api_key_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("pivotal_"):
+            raise ValueError("must be a Pivotal key starting with pivotal_ or pivotal_test_")
+        return value
+
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _signing_secret_present(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        return value.upper()
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(_LOG_LEVELS)}")
+        return level
+
+    @field_validator("allowed_team_ids", mode="before")
+    @classmethod
+    def _split_team_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _hosts_are_https_or_loopback(self) -> Settings:
+        for name in ("pivotal_api_url", "pivotal_app_url", "slack_api_url"):
+            url: AnyHttpUrl = getattr(self, name)
+            if url.scheme != "https" and url.host not in ("127.0.0.1", "localhost", "::1"):
+                raise ValueError(f"{name.upper()} must use https (http only on loopback)")
+        return self
+
+    @property
+    def pivotal_key_is_test(self) -> bool:
+        return self.pivotal_api_key.get_secret_value().startswith("pivotal_test_")
+
+    @property
+    def api_url(self) -> str:
+        return str(self.pivotal_api_url).rstrip("/")
+
+    @property
+    def app_url(self) -> str:
+        return str(self.pivotal_app_url).rstrip("/")
+
+    @property
+    def slack_url(self) -> str:
+        return str(self.slack_api_url).rstrip("/") + "/"
+
+    @property
+    def log_level_number(self) -> int:
+        return logging.getLevelNamesMapping()[self.log_level]
+
+
+def load_settings(
+    *, socket_mode: bool = False, need_signing_secret: bool = True, **overrides: object
+) -> Settings:
+    """Build Settings from the environment, or raise ConfigError naming every problem."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    problems: list[str] = []
+    if socket_mode and settings.slack_app_token is None:
+        problems.append("SLACK_APP_TOKEN: required for Socket Mode (an xapp- token)")
+    if need_signing_secret and not socket_mode and settings.slack_signing_secret is None:
+        problems.append("SLACK_SIGNING_SECRET: required in HTTP mode")
+    if problems:
+        raise ConfigError(_format(problems))
+    return settings
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = "_".join(str(part) for part in error["loc"] if isinstance(part, str)).upper()
+        message = "missing (required)" if error["type"] == "missing" else error["msg"]
+        problems.append(f"{name or 'configuration'}: {message}")
+    return _format(problems)
+
+
+def _format(problems: list[str]) -> str:
+    lines = "\n".join(f"  - {problem}" for problem in problems)
+    return f"pivotal-bot cannot start; fix the configuration:\n{lines}"

@@ -1,0 +1,185 @@
+"""All customers in memory, indexed by channel, id, slug, domain and name."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from bot.logs import event
+from bot.pivotal.client import PivotalClient
+from bot.pivotal.errors import PivotalError
+from bot.pivotal.models import Customer
+
+log = logging.getLogger(__name__)
+
+MAX_MATCHES = 10
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A customer as Pivotal described it at `as_of` (`fetched_at` on the service's timer)."""
+
+    customer: Customer
+    fetched_at: float
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class WalkStats:
+    pages: int
+    customers: int
+    skipped: int
+    seconds: float
+
+
+@dataclass
+class _Index:
+    by_key: dict[str, Snapshot] = field(default_factory=dict)
+    by_channel: dict[str, list[Snapshot]] = field(default_factory=dict)
+    by_slug: dict[str, Snapshot] = field(default_factory=dict)
+    # (searchable text, snapshot) pairs, names first; built once per walk.
+    haystack: list[tuple[str, tuple[str, ...], Snapshot]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, snapshots: Iterable[Snapshot]) -> _Index:
+        index = cls()
+        for snap in snapshots:
+            c = snap.customer
+            if c.id in index.by_key:
+                continue  # a walk may see a row twice while records change
+            index.by_key[c.id] = snap
+            index.by_key[str(c.display_id)] = snap
+            if c.slack_channel_id:
+                index.by_channel.setdefault(c.slack_channel_id, []).append(snap)
+            if c.slug:
+                index.by_slug[c.slug.casefold()] = snap
+            exact = tuple(x.casefold() for x in (c.slug, c.domain) if x)
+            index.haystack.append((_fold(c.name), exact, snap))
+        return index
+
+
+class Directory:
+    """The whole customer list, walked at start-up and every `refresh_seconds`."""
+
+    def __init__(
+        self,
+        client: PivotalClient,
+        *,
+        refresh_seconds: float,
+        timer: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self._client = client
+        self._refresh = refresh_seconds
+        self._timer = timer
+        self._now = now
+        self._index = _Index()
+        self._ready = asyncio.Event()
+        self.last_walk: WalkStats | None = None
+        self.last_error: PivotalError | None = None
+
+    @property
+    def ready(self) -> bool:
+        """True once the first walk has finished."""
+        return self._ready.is_set()
+
+    def __len__(self) -> int:
+        return len(self._index.haystack)
+
+    async def wait_ready(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def load(self, customers: Iterable[Customer]) -> None:
+        """Replace the index with `customers`, fetched now (also used by tests)."""
+        fetched_at, as_of = self._timer(), self._now()
+        self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
+        self._ready.set()
+
+    async def walk(self) -> WalkStats:
+        """Read every page of GET /customers and swap in a new index at the end."""
+        started = time.monotonic()
+        snapshots: list[Snapshot] = []
+        pages = skipped = 0
+        async for page in self._client.iter_customers(background=True):
+            pages += 1
+            skipped += page.skipped
+            fetched_at, as_of = self._timer(), self._now()
+            snapshots.extend(Snapshot(c, fetched_at, as_of) for c in page.data)
+            if pages % 10 == 0:
+                event(log, "directory.walk.progress", pages=pages, customers=len(snapshots))
+        self._index = _Index.build(snapshots)
+        self._ready.set()
+        stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)
+        self.last_walk = stats
+        event(log, "directory.walk.done", pages=stats.pages, customers=stats.customers,
+              skipped=stats.skipped, seconds=stats.seconds)  # fmt: skip
+        return stats
+
+    async def run(self) -> None:
+        """Walk now and then every `refresh_seconds`; failures back off and retry."""
+        failures = 0
+        while True:
+            try:
+                await self.walk()
+                failures, self.last_error = 0, None
+                delay = self._refresh
+            except PivotalError as exc:
+                failures, self.last_error = failures + 1, exc
+                delay = min(self._refresh, 5.0 * 2 ** min(failures, 6))
+                event(log, "directory.walk.failed", logging.WARNING, error=type(exc).__name__,
+                      retry_in=delay)  # fmt: skip
+            await asyncio.sleep(delay)
+
+    def get(self, ref: str) -> Snapshot | None:
+        """By display_id (as digits) or cuid."""
+        return self._index.by_key.get(ref)
+
+    def by_channel(self, channel_id: str) -> list[Snapshot]:
+        return list(self._index.by_channel.get(channel_id, ()))
+
+    def by_slug(self, slug: str) -> Snapshot | None:
+        return self._index.by_slug.get(slug.casefold())
+
+    def search(self, text: str, *, limit: int = MAX_MATCHES) -> list[Snapshot]:
+        """Exact name/slug/domain matches first, then word prefixes, then substrings."""
+        needle, raw = _fold(text), text.strip().casefold()
+        if not needle and not raw:
+            return []
+        ranked: list[tuple[int, int, str, Snapshot]] = []
+        for name, exact, snap in self._index.haystack:
+            rank = _rank(needle, raw, name, exact)
+            if rank is not None:
+                archived = 1 if snap.customer.status in ("archived", "churned") else 0
+                ranked.append((rank, archived, name, snap))
+        ranked.sort(key=lambda row: row[:3])
+        best = ranked[0][0] if ranked else None
+        if best == 0:  # an exact hit hides looser ones
+            ranked = [row for row in ranked if row[0] == 0]
+        return [row[3] for row in ranked[:limit]]
+
+
+def _rank(needle: str, raw: str, name: str, exact: tuple[str, ...]) -> int | None:
+    if (needle and needle == name) or raw in exact:
+        return 0
+    if not needle:
+        return None
+    if name.startswith(needle) or f" {needle}" in f" {name}":
+        return 1
+    if needle in name or any(raw in key for key in exact):
+        return 2
+    return None
+
+
+def _fold(text: str) -> str:
+    """Case- and punctuation-blind form of a name: "Acme Co." and "acme co" meet."""
+    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())

@@ -1,0 +1,257 @@
+"""Async client for the Pivotal REST API: auth, timeouts, bounded retries, typed errors."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import SecretStr, ValidationError
+
+from bot.logs import event
+from bot.pivotal.errors import (
+    CustomerNotFound,
+    PivotalAuthError,
+    PivotalBadRequest,
+    PivotalError,
+    PivotalRateLimited,
+    PivotalUnavailable,
+)
+from bot.pivotal.models import Customer, CustomerPage, Identity
+from bot.pivotal.ratelimit import RateGovernor
+from bot.pivotal.refs import is_safe_customer_ref
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_USER_AGENT = "pivotal-bot/0.1 (+https://github.com/pivotal-bot)"
+
+
+class PivotalClient:
+    """Talks to one Pivotal workspace with one key; every failure is a PivotalError."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: SecretStr,
+        *,
+        governor: RateGovernor | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        connect_timeout: float = 1.5,
+        read_timeout: float = 2.5,
+        deadline: float = 4.5,
+        max_attempts: int = 3,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+    ):
+        self.governor = governor or RateGovernor()
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self._deadline = deadline
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._jitter = jitter
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {api_key.get_secret_value()}",
+                "Accept": "application/json",
+                "User-Agent": _USER_AGENT,
+            },
+            transport=transport,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get_customer(self, ref: str) -> Customer:
+        """GET /customers/{ref} where ref is a display_id or cuid (validated, path-encoded)."""
+        if not is_safe_customer_ref(ref):
+            raise CustomerNotFound(f"not a customer id: {ref[:20]!r}", status=None)
+        self.governor.check()
+        body = await self._get(f"customers/{quote(ref, safe='')}", route="/customers/{id}")
+        try:
+            return Customer.model_validate(body)
+        except ValidationError as exc:
+            raise PivotalUnavailable("customer body does not match the schema") from exc
+
+    async def list_customers(
+        self, *, cursor: str | None = None, limit: int = PAGE_SIZE, background: bool = True
+    ) -> CustomerPage:
+        """One page of GET /customers, newest first; bad entries are skipped and counted."""
+        if background:
+            await self.governor.wait_for_background()
+        else:
+            self.governor.check()
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        body = await self._get("customers", route="/customers", params=params, patient=background)
+        return _parse_page(body)
+
+    async def iter_customers(self, *, background: bool = True) -> AsyncIterator[CustomerPage]:
+        """Walk every page of the customer list."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_customers(cursor=cursor, background=background)
+            yield page
+            if not page.has_more or not page.next_cursor or page.next_cursor == cursor:
+                return
+            cursor = page.next_cursor
+
+    async def me(self) -> Identity:
+        """GET /me, parsed for either documented shape."""
+        body = await self._get("me", route="/me")
+        return _parse_identity(body)
+
+    async def _get(
+        self,
+        path: str,
+        *,
+        route: str,
+        params: Mapping[str, str | int] | None = None,
+        patient: bool = False,
+    ) -> dict[str, Any]:
+        """GET with bounded retries for 5xx and transport failures, inside one deadline."""
+        deadline = self._deadline * (6 if patient else 1)
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline - (time.monotonic() - started)
+            try:
+                return await self._attempt(path, route, params, remaining, attempt)
+            except PivotalUnavailable as exc:
+                pause = min(0.2 * 2 ** (attempt - 1), 1.0) * (0.5 + self._jitter())
+                elapsed = time.monotonic() - started
+                if not exc.retryable or attempt >= self._max_attempts or elapsed + pause > deadline:
+                    raise
+                await self._sleep(pause)
+
+    async def _attempt(
+        self,
+        path: str,
+        route: str,
+        params: Mapping[str, str | int] | None,
+        remaining: float,
+        attempt: int,
+    ) -> dict[str, Any]:
+        read = max(0.1, min(self._read_timeout, remaining))
+        timeout = httpx.Timeout(read, connect=min(self._connect_timeout, read), pool=read)
+        started = time.monotonic()
+        try:
+            response = await self._http.get(path, params=params, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            self._log(route, "timeout", started, attempt)
+            raise PivotalUnavailable("Pivotal did not answer in time", retryable=True) from exc
+        except httpx.TransportError as exc:
+            self._log(route, "unreachable", started, attempt)
+            raise PivotalUnavailable("Pivotal could not be reached", retryable=True) from exc
+        self.governor.observe(response.headers, response.status_code)
+        self._log(route, response.status_code, started, attempt)
+        if response.is_success:
+            return _json_object(response)
+        raise _error_from(response)
+
+    def _log(self, route: str, status: object, started: float, attempt: int) -> None:
+        ms = (time.monotonic() - started) * 1000
+        info = self.governor.info()
+        event(log, "pivotal.request", route=route, status=status, ms=ms, attempt=attempt,
+              remaining=info.remaining)  # fmt: skip
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError as exc:
+        raise PivotalUnavailable("Pivotal sent a body that is not JSON") from exc
+    if not isinstance(body, dict):
+        raise PivotalUnavailable("Pivotal sent an unexpected body")
+    return body
+
+
+def _error_from(response: httpx.Response) -> PivotalError:
+    """Map the error envelope to an exception by error.type (never by message)."""
+    status = response.status_code
+    try:
+        envelope = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        envelope = {}
+    kind = envelope.get("type") if isinstance(envelope, dict) else None
+    code = envelope.get("code") if isinstance(envelope, dict) else None
+    code = code if isinstance(code, str) else None
+    if kind == "not_found" or (kind is None and status == 404):
+        return CustomerNotFound("no such customer", status=status, code=code)
+    if kind in ("authentication_error", "permission_error") or (
+        kind is None and status in (401, 403)
+    ):
+        return PivotalAuthError("Pivotal refused the API key", status=status, code=code)
+    if kind == "rate_limit_error" or status == 429:
+        retry_after = _retry_after(response.headers)
+        return PivotalRateLimited("Pivotal rate limit reached", retry_after=retry_after)
+    if kind in ("invalid_request_error", "conflict") or (kind is None and 400 <= status < 500):
+        return PivotalBadRequest("Pivotal refused the request", status=status, code=code)
+    retryable = status in _RETRYABLE_STATUS
+    return PivotalUnavailable(
+        f"Pivotal answered {status}", status=status, code=code, retryable=retryable
+    )
+
+
+def _retry_after(headers: httpx.Headers) -> float:
+    for name in ("retry-after", "x-ratelimit-reset"):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        if name == "x-ratelimit-reset":
+            seconds -= time.time()
+        if seconds > 0:
+            return min(seconds, 3600.0)
+    return 1.0
+
+
+def _parse_page(body: dict[str, Any]) -> CustomerPage:
+    raw = body.get("data")
+    if not isinstance(raw, list) or not isinstance(body.get("has_more"), bool):
+        raise PivotalUnavailable("customer list does not match the documented envelope")
+    customers: list[Customer] = []
+    skipped = 0
+    for item in raw:
+        try:
+            customers.append(Customer.model_validate(item))
+        except ValidationError:
+            skipped += 1
+    cursor = body.get("next_cursor")
+    return CustomerPage(
+        data=tuple(customers),
+        has_more=body["has_more"],
+        next_cursor=cursor if isinstance(cursor, str) else None,
+        skipped=skipped,
+    )
+
+
+def _parse_identity(body: dict[str, Any]) -> Identity:
+    key = body.get("api_key") if isinstance(body.get("api_key"), dict) else {}
+    org = body.get("organization") if isinstance(body.get("organization"), dict) else {}
+    assert isinstance(key, dict) and isinstance(org, dict)
+    name = key.get("name") or body.get("key_name")
+    prefix = key.get("prefix") or body.get("key_prefix")
+    org_name = org.get("name") or org.get("slug")
+    livemode = body.get("livemode")
+    return Identity(
+        key_name=name if isinstance(name, str) else None,
+        key_prefix=prefix if isinstance(prefix, str) else None,
+        organization=org_name if isinstance(org_name, str) else None,
+        livemode=livemode if isinstance(livemode, bool) else None,
+    )

@@ -1,0 +1,55 @@
+"""Pivotal API objects as frozen pydantic models (unknown fields ignored, status kept open)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+_FROZEN = ConfigDict(frozen=True, extra="ignore")
+
+
+class Customer(BaseModel):
+    """One customer, as GET /customers/{id} and the list return it (OpenAPI `Customer`)."""
+
+    model_config = _FROZEN
+
+    id: str = Field(min_length=1)
+    display_id: int
+    name: str
+    slug: str | None = None
+    domain: str | None = None
+    # An open string: the API adds enum values inside v1 without notice.
+    status: str
+    plan: str | None = None
+    mrr: int | None = Field(default=None, description="Monthly recurring revenue in cents.")
+    monthly_orders: int | None = None
+    hubspot_company_id: str | None = None
+    hubspot_deal_id: str | None = None
+    stripe_customer_id: str | None = None
+    intercom_company_id: str | None = None
+    slack_channel_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerPage(BaseModel):
+    """One page of GET /customers; entries that fail validation are counted, not fatal."""
+
+    model_config = _FROZEN
+
+    data: tuple[Customer, ...]
+    has_more: bool
+    next_cursor: str | None = None
+    skipped: int = 0
+
+
+class Identity(BaseModel):
+    """What GET /me says about the key; parsed defensively, both documented shapes."""
+
+    model_config = _FROZEN
+
+    key_name: str | None = None
+    key_prefix: str | None = None
+    organization: str | None = None
+    livemode: bool | None = None

@@ -1,0 +1,110 @@
+"""Rate governor: reads X-RateLimit-* and Retry-After so the bot never runs the key dry."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot.pivotal.errors import PivotalRateLimited
+
+
+@dataclass(frozen=True)
+class RateInfo:
+    """The key's budget as the last response described it."""
+
+    limit: int | None
+    remaining: int | None
+    reset_in: float | None
+
+
+class RateGovernor:
+    """Shares one key's budget between interactive lookups and background walks.
+
+    Interactive lookups go ahead unless Pivotal said to wait (429) or the window is
+    spent. Background work also leaves a reserve of the window to interactive users.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        reserve_fraction: float = 0.25,
+    ):
+        self._clock = clock
+        self._wall = wall
+        self._sleep = sleep
+        self._reserve_fraction = reserve_fraction
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset_at: float | None = None  # on self._clock
+        self._blocked_until = 0.0
+
+    def observe(self, headers: Mapping[str, str], status: int) -> None:
+        """Take the budget from a response's headers (any status)."""
+        limit = _int(headers.get("x-ratelimit-limit"))
+        remaining = _int(headers.get("x-ratelimit-remaining"))
+        reset = _float(headers.get("x-ratelimit-reset"))
+        now = self._clock()
+        if limit is not None:
+            self._limit = limit
+        if remaining is not None:
+            self._remaining = remaining
+        if reset is not None:
+            # The header is epoch seconds; keep it on the monotonic clock.
+            self._reset_at = now + max(0.0, reset - self._wall())
+        if status == 429:
+            wait = _float(headers.get("retry-after"))
+            if wait is None:
+                wait = self._reset_in(now) or 1.0
+            self._blocked_until = max(self._blocked_until, now + max(wait, 0.5))
+
+    def info(self) -> RateInfo:
+        return RateInfo(self._limit, self._remaining, self._reset_in(self._clock()))
+
+    def check(self) -> None:
+        """Raise PivotalRateLimited at once if a request now would surely be refused."""
+        wait = self._wait_needed(reserve=0)
+        if wait > 0:
+            raise PivotalRateLimited("Pivotal rate limit reached", retry_after=wait, status=None)
+
+    async def wait_for_background(self) -> None:
+        """Sleep until background work may spend a request without starving users."""
+        while (wait := self._wait_needed(reserve=self._reserve())) > 0:
+            await self._sleep(min(wait, 5.0))
+
+    def _reserve(self) -> int:
+        if self._limit is None:
+            return 0
+        return max(1, int(self._limit * self._reserve_fraction))
+
+    def _wait_needed(self, *, reserve: int) -> float:
+        now = self._clock()
+        if now < self._blocked_until:
+            return self._blocked_until - now
+        reset_in = self._reset_in(now)
+        if self._remaining is not None and self._remaining <= reserve and reset_in:
+            return reset_in
+        return 0.0
+
+    def _reset_in(self, now: float) -> float | None:
+        if self._reset_at is None or self._reset_at <= now:
+            return None
+        return self._reset_at - now
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

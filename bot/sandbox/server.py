@@ -1,0 +1,344 @@
+"""A local fake of the Pivotal REST API (``/api/v1``) for tests, benchmarks and demos.
+
+Shapes follow shared/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
+Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
+while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
+``GET /_sandbox/stats``). Helpers live in ``store.py``, ``faults.py`` and ``ratelimit.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.data import format_timestamp, sample_customers
+from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
+from bot.sandbox.ratelimit import SlidingWindowLimiter
+from bot.sandbox.store import CustomerStore, parse_cursor
+
+__all__ = ["API_PREFIX", "FAULT_MODES", "Fault", "RecordedRequest", "SandboxPivotal", "serve"]
+
+API_PREFIX = "/api/v1"
+_CUSTOMERS = API_PREFIX + "/customers"
+_INT = re.compile(r"[+-]?[0-9]+")
+_BEARER = re.compile(r"bearer ([^\s]+)", re.IGNORECASE)
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_INVALID = "invalid_request_error"
+
+
+@dataclass
+class RecordedRequest:
+    """One request seen by the sandbox. The API key itself is never stored."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # without Authorization
+    authorized: bool  # a known, non-revoked key was presented
+    key_prefix: str | None  # first 12 chars of the presented key (safe to log)
+    at: float  # time.monotonic() on arrival
+    status: int = 0  # HTTP status once answered (0 while pending / hung)
+
+
+class SandboxPivotal:
+    """Sample Pivotal API server.
+
+    customers: initial data (default ``sample_customers()``), copied; newest first on the wire.
+    api_keys: accepted Bearer keys; keys starting ``pivotal_test_`` report ``livemode: false``.
+    rate_limit / window: sliding-window limit per key (requests per ``window`` seconds).
+    latency: seconds slept before answering every request (mutable at runtime).
+    clock: monotonic clock for the rate-limit window (inject a fake in tests).
+    """
+
+    def __init__(
+        self,
+        customers: list[dict[str, Any]] | None = None,
+        *,
+        api_keys: Iterable[str] = ("pivotal_test_sandbox",),
+        rate_limit: int = 600,
+        latency: float = 0.0,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api_keys: list[str] = list(api_keys)
+        self.revoked: set[str] = set()
+        self.limiter = SlidingWindowLimiter(rate_limit, window, clock)
+        self.latency = latency
+        self.faults = FaultInjector()
+        self.store = CustomerStore(sample_customers() if customers is None else customers)
+        self.requests: list[RecordedRequest] = []
+        self._runner: web.AppRunner | None = None
+        self._base_url: str | None = None
+
+    # ---- data, keys, faults, log --------------------------------------------------------
+    @property
+    def customers(self) -> list[dict[str, Any]]:
+        """Visible (not deleted) customers, newest first."""
+        return self.store.all()
+
+    def upsert(self, customer: dict[str, Any]) -> None:
+        """Insert or replace a customer (matched on ``id``, else ``display_id``)."""
+        self.store.upsert(customer)
+
+    def delete(self, display_id: int) -> bool:
+        """Soft delete: GET 404s and lists skip it afterwards. False if not found."""
+        return self.store.delete(display_id)
+
+    def revoke_key(self, key: str) -> None:
+        self.revoked.add(key)
+
+    def restore_key(self, key: str) -> None:
+        self.revoked.discard(key)
+
+    @property
+    def fault(self) -> Fault | None:
+        return self.faults.fault
+
+    def set_fault(
+        self, mode: str | None, *, count: int | None = None, paths: str = "customers", **opts: Any
+    ) -> None:
+        """Inject ``mode`` (one of ``FAULT_MODES``) or clear it with None (also un-hangs).
+
+        count: only the next N matching requests, then it clears itself (None = until cleared).
+        paths: "customers" (/customers endpoints; plus /me for "revoked") or "all".
+        opts: ``retry_after`` (rate_limited, default 7), ``seconds`` (slow, default 1.0).
+        """
+        self.faults.set(mode, count, paths, opts)
+
+    def reset(self) -> None:
+        """Clear faults, release hung requests, restore revoked keys, empty rate-limit windows.
+        Leaves data, ``latency`` and the request log alone."""
+        self.faults.clear()
+        self.revoked.clear()
+        self.limiter.reset()
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    def customer_gets(self) -> int:
+        """Number of ``GET /customers/{id}`` requests recorded."""
+        prefix = _CUSTOMERS + "/"
+        return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix))
+
+    def list_calls(self) -> int:
+        """Number of ``GET /customers`` (list) requests recorded."""
+        return sum(1 for r in self.requests if r.method == "GET" and r.path == _CUSTOMERS)
+
+    # ---- request pipeline: record → latency → rate limit → auth → fault → route ----------
+    def make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get(API_PREFIX + "/health", self._health)
+        app.router.add_get(API_PREFIX + "/me", self._me)
+        app.router.add_get(_CUSTOMERS, self._list)
+        app.router.add_get(_CUSTOMERS + "/{id}", self._get)
+        app.router.add_post("/_sandbox/fault", self._ctl_fault)
+        app.router.add_post("/_sandbox/reset", self._ctl_reset)
+        app.router.add_get("/_sandbox/stats", self._ctl_stats)
+        return app
+
+    def _key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
+        """(presented key, accepted, revoked)."""
+        m = _BEARER.fullmatch(request.headers.get("Authorization", "").strip())
+        key = m.group(1) if m else None
+        known = key is not None and key in self.api_keys
+        return key, known and key not in self.revoked, known and key in self.revoked
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.path.startswith("/_sandbox/"):
+            return await self._call(request, handler)
+        key, ok, revoked = self._key_state(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        rec = RecordedRequest(
+            request.method, request.path, request.query_string, headers, ok,
+            key[:12] if key else None, time.monotonic(),
+        )  # fmt: skip
+        self.requests.append(rec)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency)
+        resp = await self._answer(request, handler, key, ok, revoked)
+        rec.status = resp.status
+        return resp
+
+    async def _answer(
+        self, request: web.Request, handler: _Handler, key: str | None, ok: bool, revoked: bool
+    ) -> web.StreamResponse:
+        path = request.path
+        if path == API_PREFIX + "/health" or not path.startswith(API_PREFIX + "/"):
+            return await self._call(request, handler)  # unauthenticated, not rate limited
+        decision = self.limiter.hit(key or "")  # per presented key; "" = no key
+        resp: web.StreamResponse
+        if not decision.allowed:
+            msg = f"Rate limit exceeded. Retry after {decision.retry_after} seconds."
+            resp = error_response(429, "rate_limit_error", "rate_limited", msg)
+        elif revoked:
+            resp = error_response(401, "authentication_error", "api_key_revoked", "Key revoked.")
+        elif not ok:
+            msg = "Missing or invalid API key. Send 'Authorization: Bearer <key>'."
+            resp = error_response(401, "authentication_error", "invalid_api_key", msg)
+        else:
+            fault = self.faults.take(path)
+            faulted = await self.faults.apply(fault, path) if fault else None
+            resp = faulted if faulted is not None else await self._call(request, handler)
+        for name, value in decision.headers().items():
+            resp.headers.setdefault(name, value)
+        return resp
+
+    async def _call(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+        """Run the route handler, turning router 404/405s into Pivotal error envelopes."""
+        try:
+            return await handler(request)
+        except web.HTTPMethodNotAllowed as exc:
+            msg = f"Method {request.method} not allowed on {request.path}."
+            resp = error_response(405, _INVALID, "method_not_allowed", msg)
+            resp.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
+            return resp
+        except web.HTTPNotFound:
+            return error_response(404, "not_found", "not_found", f"No route {request.path}.")
+
+    # ---- routes -------------------------------------------------------------------------
+    async def _health(self, request: web.Request) -> web.Response:
+        now = format_timestamp(datetime.now(UTC))
+        return web.json_response({"status": "ok", "timestamp": now, "version": "v1"})
+
+    async def _me(self, request: web.Request) -> web.Response:
+        key = self._key_state(request)[0] or ""
+        api_key = {
+            "id": "api_" + hashlib.sha256(key.encode()).hexdigest()[:16],
+            "name": "sandbox",
+            "prefix": key[:12],
+            "scopes": ["read:customers", "read:contacts", "read:onboardings"],
+            "rate_limit_tier": "standard",
+        }
+        org = {"id": "org_sandbox", "slug": "sandbox", "name": "Sandbox Workspace"}
+        livemode = not key.startswith("pivotal_test_")
+        body = {"object": "me", "api_key": api_key, "organization": org, "livemode": livemode}
+        return web.json_response(body)
+
+    async def _list(self, request: web.Request) -> web.Response:
+        q = request.query
+        raw_limit = q.get("limit", "20")
+        if not _INT.fullmatch(raw_limit):
+            return error_response(400, _INVALID, "invalid_type", "Expected number.", "limit")
+        limit = int(raw_limit)
+        if not 1 <= limit <= 100:
+            code, bound = ("too_small", ">= 1") if limit < 1 else ("too_big", "<= 100")
+            return error_response(400, _INVALID, code, f"limit must be {bound}.", "limit")
+        before: int | None = None
+        if "cursor" in q:
+            try:
+                before = parse_cursor(q["cursor"])
+            except ValueError:
+                msg = "Invalid datetime for cursor."
+                return error_response(400, _INVALID, "invalid_string", msg, "cursor")
+        page, has_more = self.store.page(limit, before, q.get("status") or None)
+        next_cursor = page[-1]["created_at"] if has_more else None
+        body = {"object": "list", "data": page, "has_more": has_more, "next_cursor": next_cursor}
+        return web.json_response(body)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        ident = request.match_info["id"]
+        found = self.store.get(ident)
+        if found is None:
+            msg = f"No such customer: '{ident}'"
+            return error_response(404, "not_found", "customer_not_found", msg)
+        return web.json_response(found)
+
+    async def _ctl_fault(self, request: web.Request) -> web.Response:
+        """Body ``{"mode": str|null, "count"?: int, "paths"?: str, ...opts}``."""
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ValueError("body must be a JSON object")
+            opts = {k: v for k, v in body.items() if k not in ("mode", "count", "paths")}
+            paths = body.get("paths", "customers")
+            self.set_fault(body.get("mode"), count=body.get("count"), paths=paths, **opts)
+        except (ValueError, TypeError) as exc:
+            return error_response(400, _INVALID, "invalid_fault", str(exc))
+        f = self.fault
+        state = None if f is None else {"mode": f.mode, "remaining": f.remaining, "paths": f.paths}
+        return web.json_response({"ok": True, "fault": state})
+
+    async def _ctl_reset(self, request: web.Request) -> web.Response:
+        self.reset()
+        return web.json_response({"ok": True})
+
+    async def _ctl_stats(self, request: web.Request) -> web.Response:
+        stats = {"requests": len(self.requests), "customer_gets": self.customer_gets()}
+        return web.json_response({**stats, "list_calls": self.list_calls()})
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = ephemeral); returns e.g. ``http://127.0.0.1:5432/api/v1``."""
+        if self._runner is not None:
+            raise RuntimeError("sandbox already started")
+        self.faults.release_hung()  # fresh event for this event loop
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        real_host, real_port = runner.addresses[0][:2]
+        self._base_url = f"http://{real_host}:{real_port}{API_PREFIX}"
+        return self._base_url
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port/api/v1`` (RuntimeError before ``start()``)."""
+        if self._base_url is None:
+            raise RuntimeError("sandbox not started")
+        return self._base_url
+
+    @property
+    def root_url(self) -> str:
+        """``http://host:port``, where the ``/_sandbox/...`` control endpoints live."""
+        return self.base_url.removesuffix(API_PREFIX)
+
+    async def stop(self) -> None:
+        """Release hung requests and shut down (idempotent)."""
+        self.faults.release_hung()
+        runner, self._runner, self._base_url = self._runner, None, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> SandboxPivotal:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8787,
+    *,
+    sandbox: SandboxPivotal | None = None,
+    print_fn: Callable[[str], object] = print,
+) -> None:
+    """Blocking: print one line with the API URL and key, then serve until Ctrl-C."""
+    sb = sandbox or SandboxPivotal()
+
+    async def main() -> None:
+        url = await sb.start(host, port)
+        key = sb.api_keys[0] if sb.api_keys else "(none)"
+        print_fn(f"Pivotal sandbox API at {url}  key: {key}  (Ctrl-C to stop)")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sb.stop()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,361 @@
+"""A fake Slack Web API plus a ``response_url`` sink, on an ephemeral loopback port.
+
+Modelled on bolt-python's ``tests/mock_web_api_server``: point ``AsyncWebClient(base_url=...)``
+at ``await FakeSlack().start()`` and assert on ``calls`` / ``responses``.
+
+Bodies are recorded as dicts whatever the encoding: JSON (slack_sdk sends ``chat.unfurl``,
+``chat.postMessage``, ``chat.postEphemeral``, ``chat.update`` as JSON), form-encoded, or query
+params (``conversations.info`` is a GET with params; ``auth.test`` a POST with query params);
+query params are merged in. Form fields holding JSON (``blocks``, ``unfurls``, ...) are decoded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+__all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
+
+DEFAULT_SCOPES = (
+    "commands,links:read,links:write,chat:write,channels:read,groups:read,im:read,mpim:read"
+)
+RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
+_JSON_FIELDS = ("blocks", "attachments", "unfurls", "metadata", "user_auth_blocks", "view")
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class SlackCall:
+    """One Web API call. ``headers`` has the token replaced by ``Bearer REDACTED``."""
+
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float  # time.monotonic()
+    authorized: bool = True
+    http_method: str = "POST"
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    """One POST to a ``response_url``."""
+
+    token: str
+    body: dict[str, Any]
+    at: float
+
+
+@dataclass
+class _Fault:
+    error: str
+    status: int
+    retry_after: int | None
+    remaining: int | None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class FakeSlack:
+    """Fake Slack Web API (``/api/{method}``) and response_url sink (``/response/{token}``).
+
+    scopes: value of the ``x-oauth-scopes`` response header (auth.test and every call).
+    tokens: if given, only these exact bot tokens are accepted (else any ``xoxb-…``).
+    """
+
+    def __init__(
+        self,
+        *,
+        scopes: str = DEFAULT_SCOPES,
+        tokens: Iterable[str] | None = None,
+        team_id: str = "T0SANDBOX",
+        user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+    ) -> None:
+        self.scopes = scopes
+        self.tokens: set[str] | None = None if tokens is None else set(tokens)
+        self.identity = {
+            "url": "https://sandbox.slack.com/",
+            "team": "Sandbox",
+            "user": "pivotal",
+            "team_id": team_id,
+            "user_id": user_id,
+            "bot_id": bot_id,
+        }
+        self.channels: dict[str, dict[str, Any]] = {}
+        self.calls: list[SlackCall] = []
+        self.responses: list[ResponsePost] = []
+        self._faults: dict[str, _Fault] = {}
+        self._ts = 0
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._root: str | None = None
+
+    # ---- configuration ------------------------------------------------------------------
+    def set_channel(
+        self,
+        channel_id: str,
+        *,
+        ext_shared: bool = False,
+        name: str | None = None,
+        private: bool = False,
+        pending_ext_shared: bool = False,
+        error: str | None = None,
+    ) -> None:
+        """Configure what ``conversations.info`` returns; ``error`` makes it fail with that."""
+        info = self._default_channel(channel_id)
+        info.update(
+            name=name or info["name"],
+            is_private=private,
+            is_ext_shared=ext_shared,
+            is_shared=ext_shared,
+            is_pending_ext_shared=pending_ext_shared,
+        )
+        if error is not None:
+            info["error"] = error
+        self.channels[channel_id] = info
+
+    @staticmethod
+    def _default_channel(channel_id: str) -> dict[str, Any]:
+        is_im = channel_id.startswith("D")
+        return {
+            "id": channel_id,
+            "name": f"channel-{channel_id.lower()}",
+            "is_channel": not is_im,
+            "is_im": is_im,
+            "is_ext_shared": False,
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_pending_ext_shared": False,
+            "is_private": False,
+        }
+
+    def fail(
+        self,
+        method: str,
+        error: str,
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Answer ``{"ok": false, "error": error}`` with HTTP ``status`` (plus ``Retry-After``)
+        for the next ``count`` calls to ``method`` (None = until ``clear_faults()``).
+        ``method="response_url"`` targets the response_url sink."""
+        if count is not None and count < 1:
+            raise ValueError("count must be >= 1")
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        self._faults[method] = _Fault(error, status, retry_after, count, headers)
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def clear(self) -> None:
+        """Forget recorded calls and responses (configuration and faults are kept)."""
+        self.calls.clear()
+        self.responses.clear()
+
+    # ---- assertions ---------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[SlackCall]:
+        """Wait until at least ``count`` calls to ``method`` were recorded; returns all of them."""
+
+        def check() -> list[SlackCall] | None:
+            found = self.calls_to(method)
+            return found if len(found) >= count else None
+
+        def describe() -> str:
+            seen = [c.method for c in self.calls]
+            got = len(self.calls_to(method))
+            return f"expected {count} call(s) to {method} within {timeout}s, got {got}; seen {seen}"
+
+        return await self._wait(check, timeout, describe)
+
+    async def wait_for_response(self, count: int = 1, timeout: float = 5.0) -> list[ResponsePost]:
+        """Wait until at least ``count`` response_url posts arrived; returns all of them."""
+
+        def check() -> list[ResponsePost] | None:
+            return list(self.responses) if len(self.responses) >= count else None
+
+        def describe() -> str:
+            got = len(self.responses)
+            return f"expected {count} response_url post(s) within {timeout}s, got {got}"
+
+        return await self._wait(check, timeout, describe)
+
+    async def _wait(
+        self, check: Callable[[], _T | None], timeout: float, describe: Callable[[], str]
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (result := check()) is None:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(describe())
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+        return result
+
+    def all_bodies_text(self) -> str:
+        """Every recorded call and response body, JSON-dumped, one per line (for leak checks)."""
+        bodies = [c.body for c in self.calls] + [r.body for r in self.responses]
+        return "\n".join(json.dumps(b, ensure_ascii=False, default=str) for b in bodies)
+
+    def response_url(self, token: str) -> str:
+        """A response_url for slash-command / interaction payloads."""
+        return self.response_url_base + token
+
+    # ---- HTTP ---------------------------------------------------------------------------
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{token}", self._response)
+        return app
+
+    async def _read_body(self, request: web.Request) -> dict[str, Any]:
+        body: dict[str, Any] = dict(request.query)
+        if request.method != "POST" or not request.can_read_body:
+            return body
+        if request.content_type == "application/json":
+            with contextlib.suppress(ValueError):
+                data = await request.json()
+                if isinstance(data, dict):
+                    body.update(data)
+            return body
+        form = await request.post()
+        for key, value in form.items():  # file uploads are recorded by filename
+            body[key] = value if isinstance(value, str) else str(getattr(value, "filename", ""))
+        for key in _JSON_FIELDS:
+            if isinstance(body.get(key), str) and body[key][:1] in ("{", "["):
+                with contextlib.suppress(ValueError):
+                    body[key] = json.loads(body[key])
+        return body
+
+    def _token_ok(self, header: str) -> bool:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.startswith("xoxb-") or len(token) <= 5:
+            return False
+        return self.tokens is None or token in self.tokens
+
+    def _take_fault(self, method: str) -> _Fault | None:
+        f = self._faults.get(method)
+        if f is not None and f.remaining is not None:
+            f.remaining -= 1
+            if f.remaining <= 0:
+                del self._faults[method]
+        return f
+
+    def _record(self, item: SlackCall | ResponsePost) -> None:
+        if isinstance(item, SlackCall):
+            self.calls.append(item)
+        else:
+            self.responses.append(item)
+        self._changed.set()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._read_body(request)
+        headers = dict(request.headers)
+        auth = headers.pop("Authorization", None)
+        ok = self._token_ok(auth or "")
+        if auth is not None:
+            headers["Authorization"] = "Bearer REDACTED"
+        call = SlackCall(method, body, headers, time.monotonic(), ok, request.method)
+        self._record(call)
+        extra = {"x-oauth-scopes": self.scopes}
+        if not ok:
+            return web.json_response({"ok": False, "error": "invalid_auth"}, headers=extra)
+        fault = self._take_fault(method)
+        if fault is not None:
+            err = {"ok": False, "error": fault.error}
+            return web.json_response(err, status=fault.status, headers={**extra, **fault.headers})
+        return web.json_response(self._answer(method, body), headers=extra)
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{1_700_000_000 + self._ts}.{self._ts:06d}"
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, **self.identity}
+        if method in ("chat.postMessage", "chat.update"):
+            ts = body.get("ts") or self._next_ts()
+            message = {k: body[k] for k in ("text", "blocks") if k in body}
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "conversations.info":
+            channel_id = body.get("channel")
+            if not channel_id:
+                return {"ok": False, "error": "invalid_arguments"}
+            info = dict(self.channels.get(channel_id) or self._default_channel(channel_id))
+            error = info.pop("error", None)
+            return {"ok": False, "error": error} if error else {"ok": True, "channel": info}
+        return {"ok": True}  # chat.unfurl and anything else
+
+    async def _response(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        try:
+            data = await request.json()
+        except ValueError:
+            data = {"_raw": await request.text()}
+        body = data if isinstance(data, dict) else {"_raw": data}
+        self._record(ResponsePost(token, body, time.monotonic()))
+        fault = self._take_fault(RESPONSE_URL_METHOD)
+        if fault is not None:
+            err = {"ok": False, "error": fault.error}
+            return web.json_response(err, status=fault.status, headers=fault.headers)
+        return web.json_response({"ok": True})
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = ephemeral); returns ``http://host:port/api/``."""
+        if self._runner is not None:
+            raise RuntimeError("FakeSlack already started")
+        self._changed = asyncio.Event()
+        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        real_host, real_port = runner.addresses[0][:2]
+        self._root = f"http://{real_host}:{real_port}"
+        return self.base_url
+
+    def _root_url(self) -> str:
+        if self._root is None:
+            raise RuntimeError("FakeSlack not started")
+        return self._root
+
+    @property
+    def base_url(self) -> str:
+        """Web API base for slack_sdk (trailing slash): ``http://host:port/api/``."""
+        return self._root_url() + "/api/"
+
+    @property
+    def response_url_base(self) -> str:
+        """``http://host:port/response/``; append a token (see ``response_url``)."""
+        return self._root_url() + "/response/"
+
+    async def stop(self) -> None:
+        runner, self._runner, self._root = self._runner, None, None
+        if runner is not None:
+            await runner.cleanup()
+
+    async def __aenter__(self) -> FakeSlack:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

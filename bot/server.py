@@ -1,0 +1,70 @@
+"""Run the bot: HTTP (uvicorn) or Socket Mode, with graceful shutdown on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import uvicorn
+
+from bot.app import build_deps, create_app
+from bot.asgi import BotASGI
+from bot.config import Settings
+from bot.logs import configure_logging, event
+
+log = logging.getLogger(__name__)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = [settings.slack_bot_token, settings.pivotal_api_key]
+    values += [s for s in (settings.slack_signing_secret, settings.slack_app_token) if s]
+    return [v.get_secret_value() for v in values]
+
+
+def build_asgi(settings: Settings) -> BotASGI:
+    deps = build_deps(settings)
+    return BotASGI(create_app(deps), deps)
+
+
+def run_http(settings: Settings) -> None:
+    """Serve POST /slack/events, /healthz and /readyz until SIGTERM or Ctrl-C."""
+    configure_logging(settings.log_level_number, secrets_of(settings))
+    event(log, "bot.start", mode="http", host=settings.host, port=settings.port,
+          pivotal=settings.api_url, test_key=settings.pivotal_key_is_test)  # fmt: skip
+    config = uvicorn.Config(
+        build_asgi(settings),
+        host=settings.host,
+        port=settings.port,
+        lifespan="on",
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        timeout_graceful_shutdown=15,
+        proxy_headers=True,
+    )
+    uvicorn.Server(config).run()
+
+
+def run_socket(settings: Settings) -> None:
+    """Socket Mode: the same listeners over a websocket; no public URL needed."""
+    configure_logging(settings.log_level_number, secrets_of(settings))
+    asyncio.run(_socket_main(settings))
+
+
+async def _socket_main(settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    assert settings.slack_app_token is not None  # load_settings(socket_mode=True) checked it
+    deps = build_deps(settings)
+    handler = AsyncSocketModeHandler(create_app(deps), settings.slack_app_token.get_secret_value())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await deps.start()
+    await handler.connect_async()  # type: ignore[no-untyped-call]
+    event(log, "bot.start", mode="socket", pivotal=settings.api_url)
+    await stop.wait()
+    event(log, "bot.stop", mode="socket")
+    await handler.close_async()  # type: ignore[no-untyped-call]
+    await deps.aclose()

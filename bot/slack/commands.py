@@ -1,0 +1,42 @@
+"""/customer: ack at once (with the card when memory has it), else answer at response_url."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.lookup.query import parse_query
+from bot.slack.render import log_lookup, render
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+COMMAND = "/customer"
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @deps.inflight.track
+    async def on_customer(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        started = time.monotonic()
+        query = parse_query(
+            command.get("text") or "",
+            app_url=deps.settings.app_url,
+            channel_id=command.get("channel_id") or "",
+        )
+        # No I/O before the ack: only what memory already knows can ride on it.
+        outcome = await deps.lookup.resolve(query, io=False)
+        if outcome is not None:
+            message = render(outcome, deps.cards)
+            await ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
+            log_lookup("command", outcome, started, instant=True)
+            return
+        await ack()
+        outcome = await deps.lookup.resolve(query)
+        assert outcome is not None  # resolve() with I/O always decides
+        message = render(outcome, deps.cards)
+        await respond(response_type="ephemeral", text=message.text, blocks=message.blocks)
+        log_lookup("command", outcome, started, instant=False)
+
+    app.command(COMMAND)(on_customer)

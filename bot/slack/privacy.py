@@ -1,0 +1,61 @@
+"""Is a channel shared with another organisation? Cached per channel, failing closed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from cachetools import TTLCache
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.logs import event
+
+log = logging.getLogger(__name__)
+
+
+class ChannelSharing:
+    """Answers "could people outside this workspace see a message here?"."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        ttl: float = 600,
+        timer: Callable[[], float] = time.monotonic,
+    ):
+        self._client = client
+        self._known: TTLCache[str, bool] = TTLCache(4096, ttl=ttl, timer=timer)
+
+    def remember(self, channel_id: str, external: bool) -> None:
+        self._known[channel_id] = external
+
+    def forget(self, channel_id: str) -> None:
+        """Called when a channel is shared or unshared."""
+        self._known.pop(channel_id, None)
+
+    async def is_external(self, channel_id: str, hint: object = None) -> bool:
+        """`hint` is the event's is_ext_shared_channel when the event carried one."""
+        if isinstance(hint, bool):
+            self._known[channel_id] = hint
+            return hint
+        if channel_id.startswith("D"):
+            return False  # a direct message is never shared with another organisation
+        known = self._known.get(channel_id)
+        if known is not None:
+            return known
+        try:
+            response = await self._client.conversations_info(channel=channel_id)
+        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+            event(log, "slack.channel_info.failed", logging.WARNING, channel=channel_id,
+                  error=type(exc).__name__, assumed="external")  # fmt: skip
+            return True  # unknown sharing status: fail closed
+        channel = response.get("channel") or {}
+        external = bool(
+            channel.get("is_ext_shared")
+            or channel.get("is_pending_ext_shared")
+            or channel.get("connected_team_ids")
+        )
+        self._known[channel_id] = external
+        return external

@@ -1,0 +1,57 @@
+"""Outcome of a lookup -> the Message a person sees, and the one log line about it."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from bot.blocks import errors
+from bot.blocks.customer import CardSettings, Message, customer_card
+from bot.blocks.help import help_message
+from bot.blocks.matches import match_list
+from bot.logs import event
+from bot.lookup.service import (
+    Failed,
+    Found,
+    Matches,
+    NeedsHelp,
+    NotFound,
+    Outcome,
+    Unlinked,
+)
+
+log = logging.getLogger("bot.lookup")
+
+
+def render(outcome: Outcome, cards: CardSettings, *, minimal: bool = False) -> Message:
+    """The message for `outcome`; `minimal` drops financial fields (shared channels)."""
+    match outcome:
+        case Found(snapshot=snap):
+            as_of = snap.as_of if outcome.stale else None
+            return customer_card(snap.customer, links=cards, as_of=as_of, minimal=minimal)
+        case Matches(text=text, snapshots=snaps):
+            return match_list(text, [s.customer for s in snaps])
+        case NotFound(what=what):
+            return errors.not_found(what)
+        case Unlinked(channel_id=channel_id):
+            return errors.unlinked_channel(channel_id)
+        case NeedsHelp(reason=reason):
+            return help_message(cards.app_url) if reason is None else errors.invalid_input(reason)
+        case Failed(kind=kind, retry_after=retry_after):
+            if kind == "auth":
+                return errors.key_rejected()
+            if kind == "rate_limited":
+                return errors.rate_limited(retry_after)
+            return errors.loading() if kind == "loading" else errors.unavailable()
+
+
+def log_lookup(surface: str, outcome: Outcome, started: float, *, instant: bool) -> None:
+    """One line per lookup: where it came from, how it ended, cache use and time."""
+    display_id = source = reason = None
+    if isinstance(outcome, Found):
+        display_id, source = outcome.snapshot.customer.display_id, outcome.source
+    elif isinstance(outcome, Failed):
+        reason = outcome.kind
+    event(log, "lookup", surface=surface, outcome=type(outcome).__name__.lower(),
+          display_id=display_id, source=source, reason=reason, in_ack=instant,
+          ms=(time.monotonic() - started) * 1000)  # fmt: skip

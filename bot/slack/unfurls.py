@@ -1,0 +1,89 @@
+"""link_shared: unfurl customer links in one chat.unfurl, minding shared channels."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import logs
+from bot.config import ExternalUnfurls
+from bot.lookup.query import CustomerLink, parse_customer_link
+from bot.lookup.service import Found
+from bot.slack.render import log_lookup, render
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+MAX_LINKS = 10  # more than Slack previews in one message anyway
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @deps.inflight.track
+    async def on_link_shared(event: dict[str, Any], body: dict[str, Any]) -> None:
+        started = time.monotonic()
+        links = _customer_links(event, deps.settings.app_url)
+        if not links:
+            return
+        channel = str(event.get("channel") or "")
+        external = await deps.sharing.is_external(channel, body.get("is_ext_shared_channel"))
+        mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
+        if mode is ExternalUnfurls.OFF:
+            _skipped(channel, "shared_channel")
+            return
+        queries = list(dict.fromkeys(links.values()))
+        outcomes = await asyncio.gather(*(deps.lookup.resolve(q) for q in queries))
+        unfurls: dict[str, dict[str, Any]] = {}
+        for query, outcome in zip(queries, outcomes, strict=True):
+            assert outcome is not None
+            log_lookup("unfurl", outcome, started, instant=False)
+            if not isinstance(outcome, Found):
+                continue  # unknown customers and failures are left as plain links
+            card = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL)
+            for url, link in links.items():
+                if link == query:
+                    unfurls[url] = {"blocks": card.blocks}
+        if unfurls:
+            await _send(deps, event, unfurls)
+        else:
+            _skipped(channel, "nothing_found")
+
+    app.event("link_shared")(on_link_shared)
+
+
+def _customer_links(event: dict[str, Any], app_url: str) -> dict[str, CustomerLink]:
+    """Exact posted URL -> what it points at, for this app's customer links only."""
+    found: dict[str, CustomerLink] = {}
+    for item in event.get("links") or []:
+        url = item.get("url") if isinstance(item, dict) else None
+        if not isinstance(url, str) or url in found:
+            continue
+        link = parse_customer_link(url, app_url=app_url)
+        if link is not None:
+            found[url] = link
+        if len(found) >= MAX_LINKS:
+            break
+    return found
+
+
+async def _send(deps: Deps, event: dict[str, Any], unfurls: dict[str, dict[str, Any]]) -> None:
+    target: dict[str, Any]
+    if event.get("unfurl_id") and event.get("source"):
+        target = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
+    else:
+        target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
+    try:
+        await deps.slack.chat_unfurl(unfurls=unfurls, **target)
+    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        logs.event(log, "slack.unfurl.failed", logging.WARNING, channel=event.get("channel"),
+                   links=len(unfurls), error=error)  # fmt: skip
+
+
+def _skipped(channel: str, reason: str) -> None:
+    logs.event(log, "slack.unfurl.skipped", channel=channel, reason=reason)
