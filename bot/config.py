@@ -12,7 +12,6 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -118,13 +117,12 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @model_validator(mode="after")
-    def _hosts_are_https_or_loopback(self) -> Settings:
-        for name in ("pivotal_api_url", "pivotal_app_url", "slack_api_url"):
-            url: AnyHttpUrl = getattr(self, name)
-            if url.scheme != "https" and url.host not in ("127.0.0.1", "localhost", "::1"):
-                raise ValueError(f"{name.upper()} must use https (http only on loopback)")
-        return self
+    @field_validator("pivotal_api_url", "pivotal_app_url", "slack_api_url")
+    @classmethod
+    def _https_or_loopback(cls, url: AnyHttpUrl) -> AnyHttpUrl:
+        if url.scheme != "https" and url.host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
+            raise ValueError("must use https (plain http only on loopback)")
+        return url
 
     @property
     def pivotal_key_is_test(self) -> bool:
@@ -170,6 +168,7 @@ def _describe(exc: ValidationError) -> str:
     for error in exc.errors(include_url=False, include_input=False):
         name = "_".join(str(part) for part in error["loc"] if isinstance(part, str)).upper()
         message = "missing (required)" if error["type"] == "missing" else error["msg"]
+        message = message.removeprefix("Value error, ")
         problems.append(f"{name or 'configuration'}: {message}")
     return _format(problems)
 
