@@ -1,0 +1,167 @@
+"""Plays Slack's part towards the bot: signed slash commands, events and button clicks."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from bot.sandbox.slack import FakeSlack
+
+TEAM_ID = "T0SANDBOX"
+USER_ID = "U0PERSON"
+APP_ID = "A0PIVOTAL"
+MESSAGE_TS = "1732560000.000100"
+
+
+def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
+    """Slack's v0 request signature headers for `body`."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+class SlackDriver:
+    """Sends what Slack would send to the bot at `url`, signed with `secret`."""
+
+    def __init__(self, url: str, secret: str, slack: FakeSlack, http: httpx.AsyncClient):
+        self.url = url.rstrip("/")
+        self.secret = secret
+        self.slack = slack
+        self.http = http
+        self._ids = itertools.count(1)
+
+    async def post(
+        self,
+        body: bytes,
+        content_type: str,
+        *,
+        signed: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        all_headers = {"Content-Type": content_type}
+        if signed:
+            all_headers.update(sign(body, secret=self.secret))
+        all_headers.update(headers or {})
+        return await self.http.post(f"{self.url}/slack/events", content=body, headers=all_headers)
+
+    def command_body(
+        self, text: str, *, channel_id: str = "C0GENERAL", team_id: str = TEAM_ID
+    ) -> tuple[bytes, str]:
+        """A /customer form body and the token of its response_url."""
+        token = f"cmd{next(self._ids)}"
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "team_domain": "sandbox",
+            "channel_id": channel_id,
+            "channel_name": "general",
+            "user_id": USER_ID,
+            "user_name": "pat",
+            "command": "/customer",
+            "text": text,
+            "api_app_id": APP_ID,
+            "response_url": self.slack.response_url(token),
+            "trigger_id": f"{token}.trigger",
+        }
+        return urlencode(form).encode(), token
+
+    async def command(
+        self, text: str, *, channel_id: str = "C0GENERAL", team_id: str = TEAM_ID
+    ) -> tuple[httpx.Response, str]:
+        """Send `/customer text`; returns the ack and the response_url token."""
+        body, token = self.command_body(text, channel_id=channel_id, team_id=team_id)
+        return await self.post(body, "application/x-www-form-urlencoded"), token
+
+    async def answer(self, token: str, timeout: float = 8.0) -> dict[str, Any]:
+        """The first message posted to response_url `token`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for post in self.slack.responses:
+                if post.token == token:
+                    return dict(post.body)
+            await asyncio.sleep(0.005)
+        raise TimeoutError(f"nothing reached response_url {token} in {timeout} s")
+
+    async def lookup(self, text: str, *, channel_id: str = "C0GENERAL") -> dict[str, Any]:
+        """The message a person sees for `/customer text`: the ack's, else the response_url's."""
+        ack, token = await self.command(text, channel_id=channel_id)
+        ack.raise_for_status()
+        if ack.content:
+            return dict(ack.json())
+        return await self.answer(token)
+
+    def event_body(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        ext_shared: bool | None = False,
+        team_id: str = TEAM_ID,
+    ) -> bytes:
+        envelope: dict[str, Any] = {
+            "token": "legacy-verification-token",
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
+        }
+        if ext_shared is not None:
+            envelope["is_ext_shared_channel"] = ext_shared
+        return json.dumps(envelope).encode()
+
+    async def link_shared(
+        self,
+        urls: list[str],
+        *,
+        channel: str = "C0GENERAL",
+        event_id: str | None = None,
+        ext_shared: bool | None = False,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> httpx.Response:
+        """A link_shared event for `urls` posted in `channel`."""
+        event = {
+            "type": "link_shared",
+            "channel": channel,
+            "user": USER_ID,
+            "message_ts": MESSAGE_TS,
+            "links": [{"domain": urlsplit(u).hostname or "", "url": u} for u in urls],
+            "is_bot_user_member": True,
+            "event_ts": "1732560000.000200",
+            **extra,
+        }
+        body = self.event_body(event, event_id=event_id, ext_shared=ext_shared)
+        return await self.post(body, "application/json", headers=headers)
+
+    async def action(
+        self, action_id: str, value: str, *, channel_id: str = "C0GENERAL"
+    ) -> tuple[httpx.Response, str]:
+        """A click on a button of an ephemeral message; returns the ack and response token."""
+        token = f"act{next(self._ids)}"
+        payload = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "user": {"id": USER_ID, "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "container": {"type": "message", "is_ephemeral": True},
+            "channel": {"id": channel_id, "name": "general"},
+            "trigger_id": f"{token}.trigger",
+            "response_url": self.slack.response_url(token),
+            "actions": [
+                {"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                 "action_ts": "1732560000.1"}
+            ],
+        }  # fmt: skip
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded"), token

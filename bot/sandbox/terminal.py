@@ -1,0 +1,96 @@
+"""Block Kit as readable terminal text, for the demo (pure)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+from urllib.parse import quote
+
+_EMOJI = {
+    ":large_green_circle:": "🟢",
+    ":large_blue_circle:": "🔵",
+    ":large_orange_circle:": "🟠",
+    ":red_circle:": "🔴",
+    ":white_circle:": "⚪",
+    ":warning:": "⚠️",
+    ":mag:": "🔍",
+    ":link:": "🔗",
+    ":lock:": "🔒",
+    ":thinking_face:": "🤔",
+    ":hourglass_flowing_sand:": "⏳",
+}
+_DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
+_CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+BUILDER = "https://app.slack.com/block-kit-builder#"
+
+
+class Style:
+    """ANSI styling, or none when the output is not a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+
+    def bold(self, text: str) -> str:
+        return f"\033[1m{text}\033[0m" if self.enabled else text
+
+    def dim(self, text: str) -> str:
+        return f"\033[2m{text}\033[0m" if self.enabled else text
+
+
+def mrkdwn(text: str, style: Style) -> str:
+    """Slack mrkdwn as plain terminal text."""
+    text = _DATE.sub(lambda m: m.group(1), text)
+    text = _CHANNEL.sub(lambda m: f"#{m.group(1)}", text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
+    text = _BOLD.sub(lambda m: style.bold(m.group(1)), text)
+    for code, glyph in _EMOJI.items():
+        text = text.replace(code, glyph)
+    return html.unescape(text)
+
+
+def render_blocks(blocks: list[dict[str, Any]], style: Style) -> str:
+    """One message's blocks as indented lines."""
+    lines: list[str] = []
+    for block in blocks:
+        kind = block.get("type")
+        if kind == "header":
+            title = block["text"]["text"]
+            lines += [style.bold(title), "─" * min(max(len(title), 20), 60)]
+        elif kind == "section":
+            lines += _section(block, style)
+        elif kind == "context":
+            parts = [mrkdwn(e.get("text", ""), style) for e in block.get("elements", [])]
+            lines.append(style.dim("  ".join(parts)))
+        elif kind == "actions":
+            lines += [_button(e) for e in block.get("elements", [])]
+        elif kind == "divider":
+            lines.append("─" * 40)
+    return "\n".join("  " + line for line in "\n".join(lines).splitlines())
+
+
+def _section(block: dict[str, Any], style: Style) -> list[str]:
+    lines: list[str] = []
+    if "text" in block:
+        lines.append(mrkdwn(block["text"]["text"], style))
+    for field in block.get("fields", []):
+        label, _, value = field["text"].partition("\n")
+        lines.append(f"{mrkdwn(label, style) + ':':<18} {mrkdwn(value, style)}")
+    accessory = block.get("accessory")
+    if accessory and accessory.get("type") == "button":
+        lines[-1] += f"   {_button(accessory).strip()}"
+    return lines
+
+
+def _button(element: dict[str, Any]) -> str:
+    label = element.get("text", {}).get("text", "")
+    target = element.get("url") or f"(action {element.get('action_id')})"
+    return f"[{label}] {target}"
+
+
+def builder_link(blocks: list[dict[str, Any]]) -> str:
+    """A Block Kit Builder link that previews `blocks`."""
+    return BUILDER + quote(json.dumps({"blocks": blocks}, separators=(",", ":")), safe="")
