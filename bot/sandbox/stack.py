@@ -51,7 +51,7 @@ def stack_settings(pivotal_url: str, slack_url: str, **overrides: Any) -> Settin
         "intercom_app_id": "ab12cd34",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def _loopback_socket(port: int = 0) -> socket.socket:

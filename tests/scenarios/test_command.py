@@ -120,7 +120,7 @@ async def test_revoked_key_tells_user_an_admin_must_fix_it(bot: Harness) -> None
 async def test_unavailable_serves_stale_copy_with_as_of_note(bot: Harness) -> None:
     bot.deps.lookup._ttl = 0.0
     bot.pivotal.set_fault("error_500")
-    ack, token = await bot.command("42")
+    _ack, token = await bot.command("42")
     answer = await bot.answer(token)
     assert header(answer) == "Acme Co."
     assert "as of" in texts(answer)
@@ -131,10 +131,10 @@ async def test_rate_limited_uncached_says_try_again_in_n_seconds(bot: Harness) -
     newcomer = {**bot.pivotal.customers[0], "id": "cnewcomer000000000000000x", "display_id": 5000}
     bot.pivotal.upsert(newcomer)  # created after the directory walk: no copy anywhere
     bot.pivotal.set_fault("rate_limited", retry_after=12)
-    ack, token = await bot.command("5000")
+    _ack, token = await bot.command("5000")
     answer = await bot.answer(token)
     assert "try again in 12 s" in texts(answer).lower()
     bot.pivotal.set_fault(None)
     bot.deps.pivotal.governor = RateGovernor()  # as if Retry-After had passed
-    ack, token = await bot.command("5000")
+    _ack, token = await bot.command("5000")
     assert header(await bot.answer(token)) == newcomer["name"]
