@@ -1,0 +1,124 @@
+"""`pivotal-bot check`: is this configuration going to work? A checklist with fixes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import TextIO
+from urllib.parse import urlsplit
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.pivotal.client import PivotalClient
+from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalRateLimited
+
+# What manifest.yml asks for; tests keep the two in step.
+BOT_SCOPES = frozenset(
+    {"commands", "links:read", "links:write", "chat:write",
+     "channels:read", "groups:read", "im:read", "mpim:read"}
+)  # fmt: skip
+UNFURL_DOMAIN = "my.pivotal.app"
+
+
+@dataclass(frozen=True)
+class Item:
+    ok: bool
+    text: str
+    fix: str = ""
+
+
+async def check_pivotal(settings: Settings) -> list[Item]:
+    client = PivotalClient(settings.api_url, settings.pivotal_api_key, deadline=10)
+    try:
+        identity = await client.me()
+    except PivotalAuthError as exc:
+        fix = "create a key at Admin › API Keys in Pivotal and set PIVOTAL_API_KEY"
+        return [Item(False, f"Pivotal rejected the API key ({exc.code or exc.status})", fix)]
+    except PivotalRateLimited as exc:
+        fix = f"the key is out of requests; wait {exc.retry_after:.0f} s and run check again"
+        return [Item(False, "Pivotal is rate-limiting this key", fix)]
+    except PivotalError as exc:
+        fix = f"check PIVOTAL_API_URL ({settings.api_url}) and the network"
+        return [Item(False, f"Pivotal could not be reached: {exc}", fix)]
+    finally:
+        await client.aclose()
+    who = ", ".join(
+        f'{label} "{value}"'
+        for label, value in (("key", identity.key_name), ("workspace", identity.organization))
+        if value
+    )
+    items = [Item(True, f"Pivotal key accepted ({who or 'no identity details'})")]
+    if settings.pivotal_key_is_test:
+        items.append(Item(True, "Test key: same data as live, integrations' side effects off"))
+    else:
+        items.append(Item(True, "Live key"))
+    info = client.governor.info()
+    if info.limit is not None:
+        left = f", {info.remaining} left now" if info.remaining is not None else ""
+        items.append(Item(True, f"Rate limit: {info.limit} requests a minute{left}"))
+    else:
+        items.append(Item(True, "Rate limit: Pivotal sent no X-RateLimit headers"))
+    return items
+
+
+async def check_slack(settings: Settings) -> list[Item]:
+    token = settings.slack_bot_token.get_secret_value()
+    client = AsyncWebClient(token=token, base_url=settings.slack_url, timeout=10)
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error", "error")
+        fix = "set SLACK_BOT_TOKEN to the app's Bot User OAuth Token (OAuth & Permissions)"
+        return [Item(False, f"Slack rejected the bot token ({error})", fix)]
+    except (SlackClientError, OSError, TimeoutError) as exc:
+        fix = f"check SLACK_API_URL ({settings.slack_url}) and the network"
+        return [Item(False, f"Slack could not be reached ({type(exc).__name__})", fix)]
+    team, user = response.get("team"), response.get("user")
+    items = [Item(True, f'Slack token accepted (workspace "{team}", bot @{user})')]
+    header = response.headers.get("x-oauth-scopes") or response.headers.get("X-OAuth-Scopes")
+    granted = {s.strip() for s in (header or "").split(",") if s.strip()}
+    missing = sorted(BOT_SCOPES - granted)
+    if missing:
+        fix = "add them under OAuth & Permissions (or re-create from manifest.yml), then reinstall"
+        items.append(Item(False, f"Bot scopes missing: {', '.join(missing)}", fix))
+    else:
+        items.append(Item(True, "Bot scopes: all that manifest.yml asks for are granted"))
+    return items
+
+
+def check_settings(settings: Settings) -> list[Item]:
+    host = urlsplit(settings.app_url).hostname or ""
+    items = []
+    if host == UNFURL_DOMAIN or host.endswith("." + UNFURL_DOMAIN):
+        items.append(Item(True, f"Unfurl domain {UNFURL_DOMAIN} matches PIVOTAL_APP_URL"))
+    else:
+        fix = f"add {host} to features.unfurl_domains in manifest.yml and update the app"
+        items.append(Item(False, f"PIVOTAL_APP_URL host {host} is not an unfurl domain", fix))
+    if settings.slack_signing_secret is None:
+        fix = "set SLACK_SIGNING_SECRET (Basic Information › App Credentials) for HTTP mode"
+        items.append(Item(False, "No signing secret: only Socket Mode can run", fix))
+    return items
+
+
+async def run_checks(settings: Settings) -> list[Item]:
+    pivotal, slack = await asyncio.gather(check_pivotal(settings), check_slack(settings))
+    return pivotal + slack + check_settings(settings)
+
+
+def report(items: list[Item], out: TextIO) -> int:
+    """Print the checklist; 0 when everything passed, 1 otherwise."""
+    print("pivotal-bot check", file=out)
+    for item in items:
+        print(f"  {'✓' if item.ok else '✗'} {item.text}", file=out)
+        if item.fix:
+            print(f"      fix: {item.fix}", file=out)
+    failed = sum(not item.ok for item in items)
+    print("All checks passed." if not failed else f"{failed} check(s) failed.", file=out)
+    return 0 if not failed else 1
+
+
+def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
+    return report(asyncio.run(run_checks(settings)), out)
