@@ -42,7 +42,17 @@ def run_http(settings: Settings) -> None:
         timeout_graceful_shutdown=15,
         proxy_headers=True,
     )
-    uvicorn.Server(config).run()
+    # uvicorn re-raises SIGTERM after its graceful shutdown; exit 0 then, since in-flight
+    # work has finished (and before serving starts, SIGTERM just exits).
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        event(log, "bot.stop", mode="http")
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def run_socket(settings: Settings) -> None:
