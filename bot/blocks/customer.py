@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,10 @@ HEADER_LIMIT = 150
 FIELD_LIMIT = 2000
 BUTTON_TEXT_LIMIT = 75
 TEXT_LIMIT = 3000
+_ID_LIMIT = 200  # characters of a path-encoded integration id
 _DASH = "—"
+# Slack channel ids: ASCII upper-case letters and digits (str.isalnum() also passes "Cé", "C١").
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,19}")
 
 _STATUS = {
     "active": (":large_green_circle:", "Active"),
@@ -105,7 +109,7 @@ def _fields(customer: Customer, currency: str) -> Block:
 
 def _channel(channel_id: str | None) -> str:
     # Only a well-formed id becomes a <#C…> reference; anything else is shown inert.
-    if channel_id and channel_id.isalnum() and channel_id[:1] in "CG" and len(channel_id) <= 20:
+    if channel_id and _CHANNEL_ID.fullmatch(channel_id):
         return f"<#{channel_id}>"
     return escape(cut(channel_id, 40)) if channel_id else _DASH
 
@@ -143,22 +147,23 @@ def _buttons(customer: Customer, links: CardSettings, *, minimal: bool) -> Block
 
 def _integration_buttons(customer: Customer, links: CardSettings) -> list[Block]:
     buttons: list[Block] = []
-    hubspot = f"https://{links.hubspot_host}/contacts/{links.hubspot_portal_id}/record"
-    if links.hubspot_portal_id and customer.hubspot_company_id:
-        url = f"{hubspot}/0-2/{_path(customer.hubspot_company_id)}"
-        buttons.append(_button(ids.OPEN_HUBSPOT_COMPANY, "HubSpot company", url))
-    if links.hubspot_portal_id and customer.hubspot_deal_id:
-        url = f"{hubspot}/0-3/{_path(customer.hubspot_deal_id)}"
-        buttons.append(_button(ids.OPEN_HUBSPOT_DEAL, "HubSpot deal", url))
-    if customer.stripe_customer_id:
-        mode = "test/" if links.stripe_test_mode else ""
-        url = f"https://dashboard.stripe.com/{mode}customers/{_path(customer.stripe_customer_id)}"
-        buttons.append(_button(ids.OPEN_STRIPE, "Stripe", url))
-    if links.intercom_app_id and customer.intercom_company_id:
-        app = _path(links.intercom_app_id)
-        url = (
-            f"https://app.intercom.com/a/apps/{app}/companies/{_path(customer.intercom_company_id)}"
+    portal = _path(links.hubspot_portal_id)
+    hubspot = f"https://{links.hubspot_host}/contacts/{portal}/record"
+    company, deal = _path(customer.hubspot_company_id), _path(customer.hubspot_deal_id)
+    if portal and company:
+        buttons.append(
+            _button(ids.OPEN_HUBSPOT_COMPANY, "HubSpot company", f"{hubspot}/0-2/{company}")
         )
+    if portal and deal:
+        buttons.append(_button(ids.OPEN_HUBSPOT_DEAL, "HubSpot deal", f"{hubspot}/0-3/{deal}"))
+    stripe = _path(customer.stripe_customer_id)
+    if stripe:
+        mode = "test/" if links.stripe_test_mode else ""
+        url = f"https://dashboard.stripe.com/{mode}customers/{stripe}"
+        buttons.append(_button(ids.OPEN_STRIPE, "Stripe", url))
+    app, intercom = _path(links.intercom_app_id), _path(customer.intercom_company_id)
+    if app and intercom:
+        url = f"https://app.intercom.com/a/apps/{app}/companies/{intercom}"
         buttons.append(_button(ids.OPEN_INTERCOM, "Intercom", url))
     return buttons
 
@@ -172,8 +177,11 @@ def _button(action_id: str, label: str, url: str) -> Block:
     }
 
 
-def _path(value: str) -> str:
-    return quote(value.strip(), safe="")[:200]
+def _path(value: str | None) -> str | None:
+    """`value` as one URL path segment; None when blank or too long to be a real id."""
+    # A cut id would open the wrong record (or half a %-escape), so no button beats that.
+    encoded = quote((value or "").strip(), safe="")
+    return encoded if 0 < len(encoded) <= _ID_LIMIT else None
 
 
 def _fallback(customer: Customer, currency: str, *, minimal: bool) -> str:

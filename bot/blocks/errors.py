@@ -43,7 +43,9 @@ def key_rejected() -> Message:
 
 
 def rate_limited(retry_after: float | None) -> Message:
-    seconds = max(1, math.ceil(retry_after or 1))
+    # Headers can say "inf" or "nan": never let the wording crash on them.
+    wait = retry_after if retry_after is not None and not math.isnan(retry_after) else 1.0
+    seconds = max(1, math.ceil(min(wait, 3600.0)))
     text = (
         f"Pivotal is busy with this workspace's requests. Try again in {seconds} s; "
         "customers looked up recently are still shown from memory."

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 # Currencies whose symbol goes in front; others are written "1,250 CHF".
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 _MENTION_LIKE = re.compile(r"[<>&]")
+# The start of an entity escape() writes, left open at the end of a cut.
+_OPEN_ENTITY = re.compile(r"&(?:a|am|amp|l|lt|g|gt)?\Z")
 
 
 def escape(text: str) -> str:
@@ -19,11 +21,8 @@ def cut(text: str, limit: int) -> str:
     """`text` at most `limit` characters, with an ellipsis when something was cut."""
     if len(text) <= limit:
         return text
-    cut_text = text[: limit - 1]
-    # Never leave half an entity (&amp;) at the end.
-    amp = cut_text.rfind("&")
-    if amp != -1 and ";" not in cut_text[amp:]:
-        cut_text = cut_text[:amp]
+    # Never leave half an entity (&amp;) at the end; drop only that tail, not an earlier "&".
+    cut_text = _OPEN_ENTITY.sub("", text[: limit - 1])
     return cut_text + "…"
 
 
@@ -42,5 +41,7 @@ def count(value: int) -> str:
 
 def slack_date(moment: datetime, *, tokens: str = "{date_short}") -> str:
     """A <!date^…> that each viewer sees in their own timezone, with a UTC fallback."""
-    fallback = moment.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ")
-    return f"<!date^{int(moment.timestamp())}^{tokens}|{fallback}>"
+    # A naive time is taken as UTC (not the host's zone), so the card never depends on TZ.
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    fallback = utc.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ")
+    return f"<!date^{int(utc.timestamp())}^{tokens}|{fallback}>"

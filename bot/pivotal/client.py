@@ -49,6 +49,7 @@ class PivotalClient:
         max_attempts: int = 3,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.governor = governor or RateGovernor()
         self._connect_timeout = connect_timeout
@@ -57,6 +58,7 @@ class PivotalClient:
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._jitter = jitter
+        self._clock = clock
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + "/",
             headers={
@@ -100,12 +102,14 @@ class PivotalClient:
     async def iter_customers(self, *, background: bool = True) -> AsyncIterator[CustomerPage]:
         """Walk every page of the customer list."""
         cursor: str | None = None
+        seen: set[str] = set()  # a cursor seen before means a loop, not more pages
         while True:
             page = await self.list_customers(cursor=cursor, background=background)
             yield page
-            if not page.has_more or not page.next_cursor or page.next_cursor == cursor:
+            if not page.has_more or not page.next_cursor or page.next_cursor in seen:
                 return
             cursor = page.next_cursor
+            seen.add(cursor)
 
     async def me(self) -> Identity:
         """GET /me, parsed for either documented shape."""
@@ -122,16 +126,16 @@ class PivotalClient:
     ) -> dict[str, Any]:
         """GET with bounded retries for 5xx and transport failures, inside one deadline."""
         deadline = self._deadline * (6 if patient else 1)
-        started = time.monotonic()
+        started = self._clock()
         attempt = 0
         while True:
             attempt += 1
-            remaining = deadline - (time.monotonic() - started)
+            remaining = deadline - (self._clock() - started)
             try:
                 return await self._attempt(path, route, params, remaining, attempt)
             except PivotalUnavailable as exc:
                 pause = min(0.2 * 2 ** (attempt - 1), 1.0) * (0.5 + self._jitter())
-                elapsed = time.monotonic() - started
+                elapsed = self._clock() - started
                 if not exc.retryable or attempt >= self._max_attempts or elapsed + pause > deadline:
                     raise
                 await self._sleep(pause)
@@ -146,7 +150,7 @@ class PivotalClient:
     ) -> dict[str, Any]:
         read = max(0.1, min(self._read_timeout, remaining))
         timeout = httpx.Timeout(read, connect=min(self._connect_timeout, read), pool=read)
-        started = time.monotonic()
+        started = self._clock()
         try:
             response = await self._http.get(path, params=params, timeout=timeout)
         except httpx.TimeoutException as exc:
@@ -155,6 +159,9 @@ class PivotalClient:
         except httpx.TransportError as exc:
             self._log(route, "unreachable", started, attempt)
             raise PivotalUnavailable("Pivotal could not be reached", retryable=True) from exc
+        except httpx.RequestError as exc:  # e.g. DecodingError: a body that cannot be read
+            self._log(route, "unreadable", started, attempt)
+            raise PivotalUnavailable("Pivotal sent a body that cannot be read") from exc
         self.governor.observe(response.headers, response.status_code)
         self._log(route, response.status_code, started, attempt)
         if response.is_success:
@@ -162,7 +169,7 @@ class PivotalClient:
         raise _error_from(response)
 
     def _log(self, route: str, status: object, started: float, attempt: int) -> None:
-        ms = (time.monotonic() - started) * 1000
+        ms = (self._clock() - started) * 1000
         info = self.governor.info()
         event(log, "pivotal.request", route=route, status=status, ms=ms, attempt=attempt,
               remaining=info.remaining)  # fmt: skip

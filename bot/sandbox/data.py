@@ -63,12 +63,16 @@ def format_timestamp(dt: datetime) -> str:
     return dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
+_B36_PAIRS = tuple(a + b for a in _B36 for b in _B36)
+
+
 def _b36(value: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        value, rem = divmod(value, 36)
-        out.append(_B36[rem])
-    return "".join(reversed(out))
+    """Lowercase base 36, zero-padded/truncated to ``width`` (even) digits."""
+    out = ""
+    for _ in range(width // 2):
+        value, rem = divmod(value, 1296)
+        out = _B36_PAIRS[rem] + out
+    return out
 
 
 def _cuid(created_ms: int, counter: int, fingerprint: str, rand: int) -> str:
@@ -269,6 +273,9 @@ def _picker(table: tuple[tuple[_T, int], ...]) -> Callable[[float], _T]:
 _pick_status = _picker(_STATUSES)
 _pick_plan = _picker(_PLANS)
 _STRIPE_ALPHABET = _B36 + _ALNUM_UPPER[10:]
+# bytes.translate tables: random bytes -> alphabet characters (fast; the slight bias is fine)
+_STRIPE_TABLE = bytes(ord(_STRIPE_ALPHABET[i % 62]) for i in range(256))
+_CHANNEL_TABLE = bytes(ord(_ALNUM_UPPER[i % 36]) for i in range(256))
 
 
 def _fmt_ms(ms: int) -> str:
@@ -308,7 +315,9 @@ def generate_customers(n: int, *, seed: int = 1) -> list[dict[str, Any]]:
         channel = None
         if rand() < 0.1:
             while channel is None or channel in channels:
-                channel = "C" + "".join(rng.choices(_ALNUM_UPPER, k=8 + int(rand() * 3)))
+                channel = (
+                    "C" + rng.randbytes(8 + int(rand() * 3)).translate(_CHANNEL_TABLE).decode()
+                )
             channels.add(channel)
         bits = rng.getrandbits(128)
         out.append(
@@ -331,7 +340,7 @@ def generate_customers(n: int, *, seed: int = 1) -> list[dict[str, Any]]:
                 "hubspot_deal_id": str(10**9 + (bits >> 40) % (9 * 10**10))
                 if rand() < 0.5
                 else None,
-                "stripe_customer_id": "cus_" + _rand_alnum(bits >> 32, 14, _STRIPE_ALPHABET)
+                "stripe_customer_id": "cus_" + rng.randbytes(14).translate(_STRIPE_TABLE).decode()
                 if rand() < 0.6
                 else None,
                 "intercom_company_id": f"{bits:032x}"[8:20] if rand() < 0.4 else None,

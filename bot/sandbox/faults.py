@@ -54,7 +54,12 @@ class FaultInjector:
             raise ValueError("paths must be 'customers' or 'all'")
         if count is not None and (not isinstance(count, int) or count < 1):
             raise ValueError("count must be a positive integer")
-        self.fault = Fault(mode, count, paths, dict(opts))
+        opts = dict(opts)
+        if mode == "slow":
+            opts["seconds"] = float(opts.get("seconds", 1.0))
+        if mode == "rate_limited":
+            opts["retry_after"] = max(int(opts.get("retry_after", 7)), 1)
+        self.fault = Fault(mode, count, paths, opts)
 
     def clear(self) -> None:
         """Drop the fault and let hung requests continue."""
@@ -85,13 +90,13 @@ class FaultInjector:
         if f.mode == "hang":
             await self._release.wait()  # set by clear() / release_hung() (reset, stop)
         elif f.mode == "slow":
-            await asyncio.sleep(float(f.opts.get("seconds", 1.0)))
+            await asyncio.sleep(f.opts["seconds"])
         elif f.mode == "error_500":
             return error_response(500, "internal_error", "internal_error", "Something went wrong.")
         elif f.mode == "revoked":
             return error_response(401, "authentication_error", "api_key_revoked", "Key revoked.")
         elif f.mode == "rate_limited":
-            n = int(f.opts.get("retry_after", 7))
+            n = f.opts["retry_after"]
             msg = f"Rate limit exceeded. Retry after {n} seconds."
             resp = error_response(429, "rate_limit_error", "rate_limited", msg)
             resp.headers.update({"Retry-After": str(n), "X-RateLimit-Remaining": "0"})

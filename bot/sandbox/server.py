@@ -326,7 +326,7 @@ def serve(
     port: int = 8787,
     *,
     sandbox: SandboxPivotal | None = None,
-    print_fn: Callable[[str], object] = print,
+    print_fn: Callable[[str], object] | None = None,
 ) -> None:
     """Blocking: print one line with the API URL and key, then serve until Ctrl-C."""
     sb = sandbox or SandboxPivotal()
@@ -334,7 +334,11 @@ def serve(
     async def main() -> None:
         url = await sb.start(host, port)
         key = sb.api_keys[0] if sb.api_keys else "(none)"
-        print_fn(f"Pivotal sandbox API at {url}  key: {key}  (Ctrl-C to stop)")
+        line = f"Pivotal sandbox API at {url}  key: {key}  (Ctrl-C to stop)"
+        if print_fn is None:
+            print(line, flush=True)
+        else:
+            print_fn(line)
         try:
             await asyncio.Event().wait()
         finally:

@@ -263,9 +263,9 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         body = await self._read_body(request)
-        headers = dict(request.headers)
-        auth = headers.pop("Authorization", None)
+        auth = request.headers.get("Authorization")  # case-insensitive lookup
         ok = self._token_ok(auth or "")
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         if auth is not None:
             headers["Authorization"] = "Bearer REDACTED"
         call = SlackCall(method, body, headers, time.monotonic(), ok, request.method)
