@@ -29,7 +29,8 @@ def unlinked_channel(channel_id: str) -> Message:
 
 
 def invalid_input(reason: str) -> Message:
-    shown = escape(cut(reason, 300))
+    # A blank reason would leave the notification text empty.
+    shown = escape(cut(reason.strip(), 300)) or "That is not something the bot can look up."
     return Message(text=shown, blocks=[_section(f":thinking_face: {shown}"), _section(USAGE)])
 
 
