@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -74,8 +74,10 @@ class Directory:
         refresh_seconds: float,
         timer: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._client = client
+        self._sleep = sleep
         self._refresh = refresh_seconds
         self._timer = timer
         self._now = now
@@ -138,7 +140,7 @@ class Directory:
                 delay = min(self._refresh, 5.0 * 2 ** min(failures, 6))
                 event(log, "directory.walk.failed", logging.WARNING, error=type(exc).__name__,
                       retry_in=delay)  # fmt: skip
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
 
     def get(self, ref: str) -> Snapshot | None:
         """By display_id (as digits) or cuid."""

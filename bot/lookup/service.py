@@ -103,6 +103,8 @@ class CustomerLookup:
         # copies answer lookups, older ones stand in while Pivotal fails.
         self._copies: LRUCache[str, Snapshot] = LRUCache(maxsize=max_entries)
         self._missing: TTLCache[str, bool] = TTLCache(1024, ttl=not_found_ttl, timer=timer)
+        # When Pivotal last said 404 for a ref: directory copies older than that are gone too.
+        self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
         self._inflight: dict[str, asyncio.Task[Snapshot]] = {}
         self._auth_failed_logged = False
 
@@ -193,8 +195,9 @@ class CustomerLookup:
         snap = Snapshot(customer, self._timer(), self._now())
         self._copies[customer.id] = snap
         self._copies[str(customer.display_id)] = snap
-        self._missing.pop(customer.id, None)
-        self._missing.pop(str(customer.display_id), None)
+        for key in (customer.id, str(customer.display_id)):
+            self._missing.pop(key, None)
+            self._gone.pop(key, None)
         return snap
 
     def _fresh_copy(self, ref: str) -> Found | None:
@@ -205,16 +208,22 @@ class CustomerLookup:
 
     def _best_copy(self, ref: str) -> Snapshot | None:
         mine, listed = self._copies.get(ref), self.directory.get(ref)
+        if listed is not None and listed.fetched_at <= self._gone.get(ref, float("-inf")):
+            listed = None
         if mine is None or (listed is not None and listed.fetched_at > mine.fetched_at):
             return listed
         return mine
 
     def _forget(self, ref: str) -> None:
         self._missing[ref] = True
-        copy = self._copies.pop(ref, None)
-        if copy is not None:
-            self._copies.pop(copy.customer.id, None)
-            self._copies.pop(str(copy.customer.display_id), None)
+        keys = {ref}
+        for copy in (self._copies.get(ref), self.directory.get(ref)):
+            if copy is not None:
+                keys.update((copy.customer.id, str(copy.customer.display_id)))
+        gone_at = self._timer()
+        for key in keys:
+            self._copies.pop(key, None)
+            self._gone[key] = gone_at
 
     def _directory_failure(self) -> Failed:
         error = self.directory.last_error

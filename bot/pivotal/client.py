@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 _RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
+_ERROR_TYPES = frozenset(
+    {"invalid_request_error", "authentication_error", "permission_error", "not_found",
+     "conflict", "rate_limit_error", "internal_error"}
+)  # fmt: skip
 _USER_AGENT = "pivotal-bot/0.1 (+https://github.com/pivotal-bot)"
 
 
@@ -193,6 +197,8 @@ def _error_from(response: httpx.Response) -> PivotalError:
     except (ValueError, AttributeError):
         envelope = {}
     kind = envelope.get("type") if isinstance(envelope, dict) else None
+    if not (isinstance(kind, str) and kind in _ERROR_TYPES):
+        kind = None  # a type we don't know: the status decides
     code = envelope.get("code") if isinstance(envelope, dict) else None
     code = code if isinstance(code, str) else None
     if kind == "not_found" or (kind is None and status == 404):
