@@ -22,6 +22,7 @@ _ID_LIMIT = 200  # characters of a path-encoded integration id
 _DASH = "—"
 # Slack channel ids: ASCII upper-case letters and digits (str.isalnum() also passes "Cé", "C١").
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,19}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,19}")
 
 _STATUS = {
     "active": (":large_green_circle:", "Active"),
@@ -58,15 +59,24 @@ def customer_card(
     links: CardSettings,
     as_of: datetime | None = None,
     minimal: bool = False,
+    shareable: bool = False,
+    shared_by: str | None = None,
 ) -> Message:
-    """The card for `customer`. `as_of` marks a stale copy; `minimal` hides financials."""
+    """The card for `customer`.
+
+    `as_of` marks a stale copy; `minimal` hides financials (for other organisations);
+    `shareable` adds a Share button (ephemeral answers); `shared_by` credits a user id.
+    """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
         blocks.append(_fields(customer, links.currency))
-    blocks.append(_context(customer, with_dates=not minimal))
+    blocks.append(_context(customer, with_dates=not minimal, shared_by=shared_by))
     if as_of is not None:
         blocks.append(_stale_note(as_of))
-    blocks.append(_buttons(customer, links, minimal=minimal))
+    actions = _buttons(customer, links, minimal=minimal)
+    if shareable:
+        actions["elements"].append(_share_button(customer))
+    blocks.append(actions)
     return Message(text=_fallback(customer, links.currency, minimal=minimal), blocks=blocks)
 
 
@@ -114,12 +124,14 @@ def _channel(channel_id: str | None) -> str:
     return escape(cut(channel_id, 40)) if channel_id else _DASH
 
 
-def _context(customer: Customer, *, with_dates: bool) -> Block:
+def _context(customer: Customer, *, with_dates: bool, shared_by: str | None) -> Block:
     parts = [f"*#{customer.display_id}*"]
     if with_dates:
         parts.append(f"Customer since {slack_date(customer.created_at)}")
         updated = slack_date(customer.updated_at, tokens="{date_short_pretty} at {time}")
         parts.append(f"Updated {updated}")
+    if shared_by and _USER_ID.fullmatch(shared_by):
+        parts.append(f"Shared by <@{shared_by}>")
     return {
         "type": "context",
         "block_id": ids.CARD_CONTEXT_BLOCK,
@@ -143,6 +155,15 @@ def _buttons(customer: Customer, links: CardSettings, *, minimal: bool) -> Block
     if not minimal:
         buttons.extend(_integration_buttons(customer, links))
     return {"type": "actions", "block_id": ids.CARD_LINKS_BLOCK, "elements": buttons}
+
+
+def _share_button(customer: Customer) -> Block:
+    return {
+        "type": "button",
+        "action_id": ids.SHARE_CUSTOMER,
+        "text": {"type": "plain_text", "text": "Share in channel"},
+        "value": ids.customer_value(customer.id, customer.display_id),
+    }
 
 
 def _integration_buttons(customer: Customer, links: CardSettings) -> list[Block]:

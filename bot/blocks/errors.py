@@ -75,3 +75,11 @@ def _message(mrkdwn: str, text: str) -> Message:
 
 def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}
+
+
+def not_shared_externally() -> Message:
+    text = (
+        "This channel is shared with another organisation, so customer cards are not "
+        "posted here. The card stays visible only to you."
+    )
+    return _message(f":lock: {text}", text)

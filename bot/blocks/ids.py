@@ -14,12 +14,22 @@ LINK_BUTTONS = (OPEN_PIVOTAL, OPEN_HUBSPOT_COMPANY, OPEN_HUBSPOT_DEAL, OPEN_STRI
 
 # Picking one customer out of several matches.
 PICK_CUSTOMER = "customer_pick"
+# Posting an ephemeral card to the channel for everyone.
+SHARE_CUSTOMER = "customer_share"
 
 CARD_HEADER_BLOCK = "customer_header"
 CARD_FIELDS_BLOCK = "customer_fields"
 CARD_CONTEXT_BLOCK = "customer_context"
 CARD_LINKS_BLOCK = "customer_links"
 STALE_NOTE_BLOCK = "customer_stale"
+
+
+def customer_value(customer_id: str, display_id: int) -> str:
+    """A button value naming a customer: its id, or the display_id when the id is unsafe."""
+    # An id the API path check would refuse (or one past Slack's 2000-character value
+    # limit) falls back to the always-safe display_id.
+    ref = customer_id if is_safe_customer_ref(customer_id) else str(display_id)
+    return encode_customer_value(ref)
 
 
 def encode_customer_value(customer_id: str) -> str:

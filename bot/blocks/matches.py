@@ -8,7 +8,6 @@ from bot.blocks import ids
 from bot.blocks.customer import Block, Message, status_label
 from bot.blocks.text import cut, escape
 from bot.pivotal.models import Customer
-from bot.pivotal.refs import is_safe_customer_ref
 
 
 def match_list(what: str, customers: Sequence[Customer], *, limit: int = 10) -> Message:
@@ -31,15 +30,8 @@ def match_list(what: str, customers: Sequence[Customer], *, limit: int = 10) -> 
                     "type": "button",
                     "action_id": ids.PICK_CUSTOMER,
                     "text": {"type": "plain_text", "text": "Show"},
-                    "value": _pick_value(customer),
+                    "value": ids.customer_value(customer.id, customer.display_id),
                 },
             }
         )
     return Message(text=f"{len(customers)} customers match {shown}", blocks=blocks)
-
-
-def _pick_value(customer: Customer) -> str:
-    # The API does not promise the shape of `id`; one that would not decode (or would pass
-    # Slack's 2000-character value limit) falls back to the always-safe display_id.
-    ref = customer.id if is_safe_customer_ref(customer.id) else str(customer.display_id)
-    return ids.encode_customer_value(ref)

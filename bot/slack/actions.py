@@ -1,4 +1,4 @@
-"""Buttons on our messages: link buttons are acked, "Show" opens the picked card."""
+"""Buttons on our messages: link buttons are acked, Show opens a card, Share posts it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.blocks import errors as messages
 from bot.blocks import ids
+from bot.config import ExternalUnfurls
 from bot.lookup.query import IdQuery
+from bot.lookup.service import Found
 from bot.slack.render import log_lookup, render
 
 if TYPE_CHECKING:
@@ -31,14 +33,52 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         ref = ids.decode_customer_value(str(action.get("value") or ""))
         if ref is None:
-            message = messages.invalid_input("That button is out of date; run /customer again.")
-            await respond(response_type="ephemeral", text=message.text, blocks=message.blocks)
+            await _out_of_date(respond)
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
         assert outcome is not None
-        message = render(outcome, deps.cards)
+        message = render(outcome, deps.cards, shareable=True)
         await respond(response_type="ephemeral", replace_original=True, text=message.text,
                       blocks=message.blocks)  # fmt: skip
         log_lookup("pick", outcome, started, instant=False)
 
+    @deps.inflight.track
+    async def on_share(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        started = time.monotonic()
+        await ack()
+        ref = ids.decode_customer_value(str(action.get("value") or ""))
+        channel = str((body.get("channel") or {}).get("id") or "")
+        if ref is None or not channel:
+            await _out_of_date(respond)
+            return
+        external = await deps.sharing.is_external(channel)
+        mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
+        if mode is ExternalUnfurls.OFF:
+            message = messages.not_shared_externally()
+            await respond(response_type="ephemeral", replace_original=False, text=message.text,
+                          blocks=message.blocks)  # fmt: skip
+            return
+        outcome = await deps.lookup.resolve(IdQuery(ref))
+        assert outcome is not None
+        user = str((body.get("user") or {}).get("id") or "")
+        message = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL,
+                         shared_by=user)  # fmt: skip
+        if isinstance(outcome, Found):
+            await respond(response_type="in_channel", replace_original=False, text=message.text,
+                          blocks=message.blocks)  # fmt: skip
+            await respond(delete_original=True)
+        else:
+            await respond(response_type="ephemeral", replace_original=False, text=message.text,
+                          blocks=message.blocks)  # fmt: skip
+        log_lookup("share", outcome, started, instant=False)
+
     app.action(ids.PICK_CUSTOMER)(on_pick)
+    app.action(ids.SHARE_CUSTOMER)(on_share)
+
+
+async def _out_of_date(respond: AsyncRespond) -> None:
+    message = messages.invalid_input("That button is out of date; run /customer again.")
+    await respond(response_type="ephemeral", replace_original=False, text=message.text,
+                  blocks=message.blocks)  # fmt: skip

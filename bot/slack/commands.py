@@ -28,14 +28,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # No I/O before the ack: only what memory already knows can ride on it.
         outcome = await deps.lookup.resolve(query, io=False)
         if outcome is not None:
-            message = render(outcome, deps.cards)
+            message = render(outcome, deps.cards, shareable=True)
             await ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
             log_lookup("command", outcome, started, instant=True)
             return
         await ack()
         outcome = await deps.lookup.resolve(query)
         assert outcome is not None  # resolve() with I/O always decides
-        message = render(outcome, deps.cards)
+        message = render(outcome, deps.cards, shareable=True)
         await respond(response_type="ephemeral", text=message.text, blocks=message.blocks)
         log_lookup("command", outcome, started, instant=False)
 

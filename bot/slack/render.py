@@ -23,12 +23,29 @@ from bot.lookup.service import (
 log = logging.getLogger("bot.lookup")
 
 
-def render(outcome: Outcome, cards: CardSettings, *, minimal: bool = False) -> Message:
-    """The message for `outcome`; `minimal` drops financial fields (shared channels)."""
+def render(
+    outcome: Outcome,
+    cards: CardSettings,
+    *,
+    minimal: bool = False,
+    shareable: bool = False,
+    shared_by: str | None = None,
+) -> Message:
+    """The message for `outcome`.
+
+    `minimal` drops financial fields (channels shared with other organisations);
+    `shareable` offers a Share button (ephemeral answers); `shared_by` credits the sharer.
+    """
     match outcome:
         case Found(snapshot=snap):
-            as_of = snap.as_of if outcome.stale else None
-            return customer_card(snap.customer, links=cards, as_of=as_of, minimal=minimal)
+            return customer_card(
+                snap.customer,
+                links=cards,
+                as_of=snap.as_of if outcome.stale else None,
+                minimal=minimal,
+                shareable=shareable and not minimal,
+                shared_by=shared_by,
+            )
         case Matches(text=text, snapshots=snaps):
             return match_list(text, [s.customer for s in snaps])
         case NotFound(what=what):

@@ -406,7 +406,7 @@ def test_builder_output_is_plain_data_and_not_shared() -> None:
 
 def test_customer_card_takes_no_clock() -> None:
     params = inspect.signature(customer_card).parameters
-    assert list(params) == ["customer", "links", "as_of", "minimal"]
+    assert list(params) == ["customer", "links", "as_of", "minimal", "shareable", "shared_by"]
     assert not {"now", "clock", "timer", "today"} & set(params)
 
 
@@ -676,3 +676,26 @@ def test_plain_texts_cover_header_and_buttons() -> None:
         "Stripe",
         "Intercom",
     ]
+
+
+# --- share -------------------------------------------------------------------------
+
+
+def test_shareable_card_has_a_share_button_naming_the_customer() -> None:
+    message = card(shareable=True)
+    assert_valid_message(message.blocks, text=message.text)
+    elements = message.blocks[-1]["elements"]
+    share = elements[-1]
+    assert share["action_id"] == ids.SHARE_CUSTOMER
+    assert ids.decode_customer_value(share["value"]) == ACME["id"]
+    assert "url" not in share
+    assert ids.SHARE_CUSTOMER not in json.dumps(card().blocks)
+
+
+def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
+    acme = Customer.model_validate(ACME)
+    shared = customer_card(acme, links=LINKS, shared_by="U024BE7LH")
+    assert block_kit_problems(shared.blocks) == []
+    assert "Shared by <@U024BE7LH>" in json.dumps(shared.blocks)
+    for bogus in ("<!channel>", "U1>|<!here", "channel", ""):
+        assert "Shared by" not in json.dumps(card(shared_by=bogus).blocks)
