@@ -118,7 +118,8 @@ class Directory:
             fetched_at, as_of = self._timer(), self._now()
             snapshots.extend(Snapshot(c, fetched_at, as_of) for c in page.data)
             if pages % 10 == 0:
-                event(log, "directory.walk.progress", pages=pages, customers=len(snapshots))
+                event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
+                      seconds=time.monotonic() - started)  # fmt: skip
         self._index = _Index.build(snapshots)
         self._ready.set()
         stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)

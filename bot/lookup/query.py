@@ -59,10 +59,10 @@ CustomerLink = IdQuery | SlugQuery
 _HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
 _SLACK_ANGLE = re.compile(r"^<([^<>]*)>$")
 _CHANNEL_REF = re.compile(r"^#(C[A-Z0-9]{2,20})(?:\|[^<>]*)?$")
-_HASH_ID = re.compile(r"^#\s*([0-9]{1,12})$")
 _ASCII_DIGITS = re.compile(r"^[0-9]+$")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
-_URL_SEGMENT_ID = re.compile(r"^([0-9]{1,12})(?:-[A-Za-z0-9_-]*)?$")
+# Pivotal routes on a segment's leading digits (the slug after them is decorative).
+_URL_SEGMENT_ID = re.compile(r"^([0-9]{1,12})(?![0-9])[A-Za-z0-9_-]*$")
 _CONTROL = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
@@ -82,12 +82,11 @@ def parse_query(text: str, *, app_url: str, channel_id: str = "") -> Query:
         return _parse_slack_reference(angled.group(1), app_url=app_url)
     if cleaned.startswith(("http://", "https://")):
         return _link_or_invalid(cleaned, app_url=app_url)
-    hashed = _HASH_ID.match(cleaned)
-    if hashed:
-        return IdQuery(_canonical_display_id(hashed.group(1)))
-    if DISPLAY_ID_RE.fullmatch(cleaned):
-        return IdQuery(_canonical_display_id(cleaned))
-    if _ASCII_DIGITS.fullmatch(cleaned):
+    digits = cleaned.removeprefix("#").strip()
+    if _ASCII_DIGITS.fullmatch(digits):
+        number = digits.lstrip("0") or "0"
+        if DISPLAY_ID_RE.fullmatch(number):
+            return IdQuery(number)
         return InvalidQuery("Customer numbers have at most 12 digits.")
     return NameQuery(text=cleaned, id_hint=cleaned if _looks_like_id(cleaned) else None)
 
@@ -109,7 +108,7 @@ def parse_customer_link(url: str, *, app_url: str) -> CustomerLink | None:
     match = _URL_SEGMENT_ID.fullmatch(segment)
     if match:
         return IdQuery(_canonical_display_id(match.group(1)))
-    if _SLUG.fullmatch(segment):
+    if _SLUG.fullmatch(segment) and not segment[:1].isdigit():
         return SlugQuery(segment)
     return None
 
@@ -151,8 +150,15 @@ def _looks_like_id(text: str) -> bool:
 
 
 def _same_site(netloc: str, app_netloc: str) -> bool:
-    host, app_host = netloc.lower(), app_netloc.lower()
+    host, app_host = _without_default_port(netloc), _without_default_port(app_netloc)
     if host == app_host:
         return True
     # The docs write both my.pivotal.app and pivotal.app for the same pages.
     return app_host.startswith("my.") and host == app_host[3:]
+
+
+def _without_default_port(netloc: str) -> str:
+    netloc = netloc.lower().rsplit("@", 1)[-1]
+    for default in (":443", ":80"):
+        netloc = netloc.removesuffix(default)
+    return netloc

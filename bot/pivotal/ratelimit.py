@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from bot.pivotal.errors import PivotalRateLimited
+
+# Longest wait any header can impose: past an hour something else is wrong.
+MAX_WAIT = 3600.0
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,8 @@ class RateGovernor:
             wait = _float(headers.get("retry-after"))
             if wait is None:
                 wait = self._reset_in(now) or 1.0
-            self._blocked_until = max(self._blocked_until, now + max(wait, 0.5))
+            wait = min(max(wait, 0.5), MAX_WAIT)
+            self._blocked_until = max(self._blocked_until, now + wait)
 
     def info(self) -> RateInfo:
         return RateInfo(self._limit, self._remaining, self._reset_in(self._clock()))
@@ -104,7 +109,11 @@ def _int(value: str | None) -> int | None:
 
 
 def _float(value: str | None) -> float | None:
+    """A finite number from a header, else None ("inf" and "nan" are not waits)."""
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    if number is None or not math.isfinite(number):
+        return None
+    return number

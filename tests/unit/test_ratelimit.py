@@ -219,3 +219,18 @@ async def test_background_without_a_reset_time_does_not_wait(
     governor.observe(headers(60, 0), 200)
     await governor.wait_for_background()
     assert clock.sleeps == []
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "blocked_for"),
+    [("inf", 1.0), ("nan", 1.0), ("-inf", 1.0), ("1e9", 3600.0), ("7", 7.0), ("0", 0.5)],
+)
+def test_absurd_retry_after_values_are_bounded(retry_after: str, blocked_for: float) -> None:
+    clock = [1000.0]
+    governor = RateGovernor(clock=lambda: clock[0], wall=lambda: 0.0)
+    governor.observe({"retry-after": retry_after}, 429)
+    with pytest.raises(PivotalRateLimited) as caught:
+        governor.check()
+    assert caught.value.retry_after == pytest.approx(blocked_for)
+    clock[0] += blocked_for + 0.01
+    governor.check()
