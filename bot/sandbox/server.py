@@ -23,6 +23,7 @@ from aiohttp import web
 from bot.sandbox.data import format_timestamp, sample_customers
 from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
 from bot.sandbox.ratelimit import SlidingWindowLimiter
+from bot.sandbox.serving import serve_app
 from bot.sandbox.store import CustomerStore, parse_cursor
 
 __all__ = ["API_PREFIX", "FAULT_MODES", "Fault", "RecordedRequest", "SandboxPivotal", "serve"]
@@ -282,16 +283,8 @@ class SandboxPivotal:
         if self._runner is not None:
             raise RuntimeError("sandbox already started")
         self.faults.release_hung()  # fresh event for this event loop
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        real_host, real_port = runner.addresses[0][:2]
-        self._base_url = f"http://{real_host}:{real_port}{API_PREFIX}"
+        self._runner, root = await serve_app(self.make_app(), host, port)
+        self._base_url = f"{root}{API_PREFIX}"
         return self._base_url
 
     @property

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bot.sandbox.serving import serve_app
+
 __all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
 
 DEFAULT_SCOPES = (
@@ -321,16 +323,7 @@ class FakeSlack:
         if self._runner is not None:
             raise RuntimeError("FakeSlack already started")
         self._changed = asyncio.Event()
-        runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=2.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self._runner = runner
-        real_host, real_port = runner.addresses[0][:2]
-        self._root = f"http://{real_host}:{real_port}"
+        self._runner, self._root = await serve_app(self.make_app(), host, port)
         return self.base_url
 
     def _root_url(self) -> str:
