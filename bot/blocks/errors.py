@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 from bot.blocks.customer import Block, Message
 from bot.blocks.help import USAGE
 from bot.blocks.text import cut, escape
 
 _WHAT_LIMIT = 80
+_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,19}")
 
 
 def not_found(what: str) -> Message:
@@ -20,8 +22,12 @@ def not_found(what: str) -> Message:
 
 
 def unlinked_channel(channel_id: str) -> Message:
+    # Only channels can be linked; a DM or group DM gets plainer words.
+    where = (
+        f"This channel (<#{channel_id}>)" if _CHANNEL.fullmatch(channel_id) else "This conversation"
+    )
     text = (
-        f"This channel (<#{channel_id}>) is not linked to a customer in Pivotal, "
+        f"{where} is not linked to a customer in Pivotal, "
         "so `/customer` needs to be told which one."
     )
     blocks = [_section(f":link: {text}"), _section(USAGE)]

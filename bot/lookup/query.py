@@ -88,7 +88,8 @@ def parse_query(text: str, *, app_url: str, channel_id: str = "") -> Query:
         if DISPLAY_ID_RE.fullmatch(number):
             return IdQuery(number)
         return InvalidQuery("Customer numbers have at most 12 digits.")
-    return NameQuery(text=cleaned, id_hint=cleaned if _looks_like_id(cleaned) else None)
+    name = _unquote(cleaned)
+    return NameQuery(text=name, id_hint=name if _looks_like_id(name) else None)
 
 
 def parse_customer_link(url: str, *, app_url: str) -> CustomerLink | None:
@@ -135,6 +136,14 @@ def _link_or_invalid(url: str, *, app_url: str) -> Query:
 def _clean(text: str) -> str:
     normalised = unicodedata.normalize("NFKC", text)
     return " ".join(_CONTROL.sub("", normalised).split())
+
+
+def _unquote(text: str) -> str:
+    """`"Acme Co."` -> `Acme Co.`: people quote names with spaces out of habit."""
+    for left, right in (('"', '"'), ("'", "'"), ("“", "”"), ("‘", "’")):
+        if len(text) > 2 and text.startswith(left) and text.endswith(right):
+            return text[1:-1].strip() or text
+    return text
 
 
 def _canonical_display_id(digits: str) -> str:

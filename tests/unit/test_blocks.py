@@ -699,3 +699,11 @@ def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
     assert "Shared by <@U024BE7LH>" in json.dumps(shared.blocks)
     for bogus in ("<!channel>", "U1>|<!here", "channel", ""):
         assert "Shared by" not in json.dumps(card(shared_by=bogus).blocks)
+
+
+def test_unlinked_dm_is_called_a_conversation() -> None:
+    channel = errors.unlinked_channel("C024BE7LT")
+    assert "<#C024BE7LT>" in channel.text
+    direct = errors.unlinked_channel("D024BE7LT")
+    assert direct.text.startswith("This conversation is not linked")
+    assert_valid_message(direct.blocks, text=direct.text)
