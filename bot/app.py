@@ -91,7 +91,14 @@ def build_deps(
     settings: Settings, *, pivotal_transport: httpx.AsyncBaseTransport | None = None
 ) -> Deps:
     """Real clients for `settings`; tests point the URLs at local fakes instead of patching."""
-    pivotal = PivotalClient(settings.api_url, settings.pivotal_api_key, transport=pivotal_transport)
+    deadline = settings.pivotal_timeout_seconds
+    pivotal = PivotalClient(
+        settings.api_url,
+        settings.pivotal_api_key,
+        transport=pivotal_transport,
+        deadline=deadline,
+        read_timeout=min(2.5, deadline * 0.55),
+    )
     directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds)
     lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds)
     slack = AsyncWebClient(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -19,6 +20,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 EVENTS_PATH = "/slack/events"
+_TIMESTAMP = re.compile(rb"[0-9]{1,12}")
 
 
 class BotASGI:
@@ -27,6 +29,7 @@ class BotASGI:
     def __init__(self, app: AsyncApp, deps: Deps):
         self._deps = deps
         self._slack = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
+        self._verifying = deps.settings.slack_signing_secret is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -40,6 +43,10 @@ class BotASGI:
         elif path == "/readyz" and method in ("GET", "HEAD"):
             await self._ready(send)
         elif path == EVENTS_PATH and method == "POST":
+            if self._verifying and not _plausibly_signed(scope):
+                # Refused before Bolt: its verifier raises on a non-numeric timestamp.
+                await _json(send, 401, {"error": "invalid signature"})
+                return
             await self._slack(scope, receive, send)
         else:
             await _json(send, 404, {"error": "not found"})
@@ -65,6 +72,13 @@ class BotASGI:
                 await self._deps.aclose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _plausibly_signed(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    timestamp = headers.get(b"x-slack-request-timestamp", b"")
+    signature = headers.get(b"x-slack-signature", b"")
+    return bool(_TIMESTAMP.fullmatch(timestamp) and signature.startswith(b"v0="))
 
 
 async def _json(send: Send, status: int, body: dict[str, Any]) -> None:

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
         case_sensitive=False,
+        hide_input_in_errors=True,
     )
 
     slack_bot_token: SecretStr

@@ -42,6 +42,12 @@ def count(value: int) -> str:
 def slack_date(moment: datetime, *, tokens: str = "{date_short}") -> str:
     """A <!date^…> that each viewer sees in their own timezone, with a UTC fallback."""
     # A naive time is taken as UTC (not the host's zone), so the card never depends on TZ.
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # within hours of year 1 or 9999: no real customer date
+        return moment.strftime("%b %d, %Y")
     fallback = utc.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ")
-    return f"<!date^{int(utc.timestamp())}^{tokens}|{fallback}>"
+    stamp = int(utc.timestamp())
+    if stamp < 0:  # Slack's date token takes no dates before 1970
+        return fallback
+    return f"<!date^{stamp}^{tokens}|{fallback}>"

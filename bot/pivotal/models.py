@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 _FROZEN = ConfigDict(frozen=True, extra="ignore")
+_LEAP_SECOND = re.compile(r"(T\d\d:\d\d):60")
+
+
+def _lenient_timestamp(value: object) -> object:
+    """RFC 3339 allows a leap second (:60) and year 0000; Python's datetime has neither."""
+    if isinstance(value, str):
+        value = _LEAP_SECOND.sub(r"\1:59", value)
+        if value.startswith("0000-"):
+            value = "0001-" + value[5:]
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_lenient_timestamp)]
 
 
 class Customer(BaseModel):
@@ -29,8 +44,8 @@ class Customer(BaseModel):
     stripe_customer_id: str | None = None
     intercom_company_id: str | None = None
     slack_channel_id: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class CustomerPage(BaseModel):

@@ -62,6 +62,10 @@ class RateGovernor:
             self._reset_at = now + max(0.0, reset - self._wall())
         if status == 429:
             wait = _float(headers.get("retry-after"))
+            if wait is not None:
+                # Retry-After is the word on when to come back; the window's own
+                # remaining/reset would otherwise hold us off until the reset.
+                self._remaining = None
             if wait is None:
                 wait = self._reset_in(now) or 1.0
             wait = min(max(wait, 0.5), MAX_WAIT)

@@ -13,7 +13,9 @@ from bot.blocks import ids
 from bot.config import ExternalUnfurls
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
+from bot.slack.errors import guarded
 from bot.slack.render import log_lookup, render
+from bot.slack.replies import reply
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -28,6 +30,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
     @deps.inflight.track
+    @guarded
     async def on_pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
         started = time.monotonic()
         await ack()
@@ -38,11 +41,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         outcome = await deps.lookup.resolve(IdQuery(ref))
         assert outcome is not None
         message = render(outcome, deps.cards, shareable=True)
-        await respond(response_type="ephemeral", replace_original=True, text=message.text,
-                      blocks=message.blocks)  # fmt: skip
+        await reply(respond, message, response_type="ephemeral", replace_original=True)
         log_lookup("pick", outcome, started, instant=False)
 
     @deps.inflight.track
+    @guarded
     async def on_share(
         ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
     ) -> None:
@@ -56,22 +59,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         external = await deps.sharing.is_external(channel)
         mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
         if mode is ExternalUnfurls.OFF:
-            message = messages.not_shared_externally()
-            await respond(response_type="ephemeral", replace_original=False, text=message.text,
-                          blocks=message.blocks)  # fmt: skip
+            await reply(respond, messages.not_shared_externally(), response_type="ephemeral",
+                        replace_original=False)  # fmt: skip
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
         assert outcome is not None
         user = str((body.get("user") or {}).get("id") or "")
         message = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL,
                          shared_by=user)  # fmt: skip
-        if isinstance(outcome, Found):
-            await respond(response_type="in_channel", replace_original=False, text=message.text,
-                          blocks=message.blocks)  # fmt: skip
-            await respond(delete_original=True)
-        else:
-            await respond(response_type="ephemeral", replace_original=False, text=message.text,
-                          blocks=message.blocks)  # fmt: skip
+        if not isinstance(outcome, Found):
+            await reply(respond, message, response_type="ephemeral", replace_original=False)
+        elif await reply(respond, message, response_type="in_channel", replace_original=False):
+            await reply(respond, delete_original=True)
         log_lookup("share", outcome, started, instant=False)
 
     app.action(ids.PICK_CUSTOMER)(on_pick)
@@ -80,5 +79,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
 async def _out_of_date(respond: AsyncRespond) -> None:
     message = messages.invalid_input("That button is out of date; run /customer again.")
-    await respond(response_type="ephemeral", replace_original=False, text=message.text,
-                  blocks=message.blocks)  # fmt: skip
+    await reply(respond, message, response_type="ephemeral", replace_original=False)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.lookup.query import parse_query
+from bot.slack.errors import guarded
 from bot.slack.render import log_lookup, render
+from bot.slack.replies import reply
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -18,6 +20,7 @@ COMMAND = "/customer"
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @deps.inflight.track
+    @guarded
     async def on_customer(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         started = time.monotonic()
         query = parse_query(
@@ -36,7 +39,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         outcome = await deps.lookup.resolve(query)
         assert outcome is not None  # resolve() with I/O always decides
         message = render(outcome, deps.cards, shareable=True)
-        await respond(response_type="ephemeral", text=message.text, blocks=message.blocks)
+        await reply(respond, message, response_type="ephemeral")
         log_lookup("command", outcome, started, instant=False)
 
     app.command(COMMAND)(on_customer)

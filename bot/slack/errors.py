@@ -1,29 +1,62 @@
-"""The one @app.error handler: log, tell the user something, never crash."""
+"""The one place that catches everything: log it, tell the user something, never crash."""
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
 from bot.blocks import errors as messages
 from bot.logs import event
+from bot.slack.replies import reply
 
 if TYPE_CHECKING:
     from bot.app import Deps
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def guarded(listener: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T | None]]:
+    """Run a listener so that no exception escapes it, before or after its ack.
+
+    Bolt drops an ack whose listener raises shortly after it, and Slack then shows the
+    user an error; catching here keeps the ack and still answers.
+    """
+
+    @functools.wraps(listener)
+    async def run(**kwargs: Any) -> T | None:
+        try:
+            return await listener(**kwargs)
+        except Exception as error:
+            event(log, "slack.listener.error", logging.ERROR, listener=listener.__name__,
+                  error=type(error).__name__)  # fmt: skip
+            log.debug("listener traceback", exc_info=error)
+            await _tell_user(kwargs.get("ack"), kwargs.get("respond"))
+            return None
+
+    return run
+
+
+async def _tell_user(ack: AsyncAck | None, respond: AsyncRespond | None) -> None:
+    if ack is not None and ack.response is None:
+        await ack()
+    if respond is not None:
+        await reply(respond, messages.internal_error(), replace_original=False)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    """Errors outside listeners (middleware, the framework): log, never answer elsewhere."""
+
     @app.error
     async def on_error(
         error: Exception,
         body: dict[str, Any],
-        respond: AsyncRespond | None,
         response: BoltResponse | None,
     ) -> BoltResponse | None:
         kind = body.get("type") or ("command" if "command" in body else "unknown")
@@ -36,9 +69,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 status=200,
                 body={"response_type": "ephemeral", "text": message.text, "blocks": message.blocks},
             )
-        if respond is not None and body.get("response_url"):
-            try:
-                await respond(text=message.text, blocks=message.blocks, replace_original=False)
-            except Exception as exc:  # the answer to an error must not raise again
-                event(log, "slack.respond.failed", logging.WARNING, error=type(exc).__name__)
+        # Nothing is posted to the body's response_url here: this handler also sees
+        # requests whose signature check itself failed, and those URLs are not Slack's.
         return None

@@ -14,6 +14,7 @@ from bot import logs
 from bot.config import ExternalUnfurls
 from bot.lookup.query import CustomerLink, parse_customer_link
 from bot.lookup.service import Found
+from bot.slack.errors import guarded
 from bot.slack.render import log_lookup, render
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ MAX_LINKS = 10  # more than Slack previews in one message anyway
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @deps.inflight.track
+    @guarded
     async def on_link_shared(event: dict[str, Any], body: dict[str, Any]) -> None:
         started = time.monotonic()
         links = _customer_links(event, deps.settings.app_url)

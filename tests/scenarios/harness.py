@@ -9,7 +9,7 @@ from typing import Any
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.stack import LocalStack, local_stack
 
-DEFAULTS: dict[str, Any] = {"pivotal_timeout_seconds": 1.5, "log_level": "DEBUG"}
+DEFAULTS: dict[str, Any] = {"log_level": "DEBUG"}
 
 
 class Harness(SlackDriver):
