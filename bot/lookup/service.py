@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, overload
 
 from cachetools import LRUCache, TTLCache
 
@@ -107,6 +107,12 @@ class CustomerLookup:
         self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
         self._inflight: dict[str, asyncio.Task[Snapshot]] = {}
         self._auth_failed_logged = False
+
+    @overload
+    async def resolve(self, query: Query, *, io: Literal[True] = True) -> Outcome: ...
+
+    @overload
+    async def resolve(self, query: Query, *, io: Literal[False]) -> Outcome | None: ...
 
     async def resolve(self, query: Query, *, io: bool = True) -> Outcome | None:
         """The outcome of `query`; with io=False, None when an answer would need I/O."""

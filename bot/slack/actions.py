@@ -39,7 +39,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await _out_of_date(respond)
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
-        assert outcome is not None
         message = render(outcome, deps.cards, shareable=True)
         await reply(respond, message, response_type="ephemeral", replace_original=True)
         log_lookup("pick", outcome, started, instant=False)
@@ -63,7 +62,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
                         replace_original=False)  # fmt: skip
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
-        assert outcome is not None
         user = str((body.get("user") or {}).get("id") or "")
         message = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL,
                          shared_by=user)  # fmt: skip

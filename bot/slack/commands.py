@@ -37,7 +37,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await ack()
         outcome = await deps.lookup.resolve(query)
-        assert outcome is not None  # resolve() with I/O always decides
         message = render(outcome, deps.cards, shareable=True)
         await reply(respond, message, response_type="ephemeral")
         log_lookup("command", outcome, started, instant=False)

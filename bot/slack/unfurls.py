@@ -42,7 +42,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
         outcomes = await asyncio.gather(*(deps.lookup.resolve(q) for q in queries))
         unfurls: dict[str, dict[str, Any]] = {}
         for query, outcome in zip(queries, outcomes, strict=True):
-            assert outcome is not None
             log_lookup("unfurl", outcome, started, instant=False)
             if not isinstance(outcome, Found):
                 continue  # unknown customers and failures are left as plain links
