@@ -1,0 +1,1 @@
+"""The tutorial-style bot the benchmark compares the real one against."""

@@ -1,0 +1,148 @@
+"""Targets, the terminal table and the JSON file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks.plan import Plan
+
+Results = dict[str, dict[str, Any]]  # subject -> metric -> value
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    wanted: str
+    check: Callable[[dict[str, Any]], bool | None]  # None: not measured
+
+
+Check = Callable[[dict[str, Any]], bool | None]
+
+
+def _on(key: str, test: Callable[[Any], bool]) -> Check:
+    """`test` of the figure `key`; None (n/a) when that figure was not measured."""
+    return lambda m: None if m.get(key) is None else test(m[key])
+
+
+TARGETS = (
+    Target("ack p99", "<= 25 ms", _on("ack_p99_ms", lambda v: v <= 25)),
+    Target("warm command-to-card p50", "<= 10 ms", _on("card_warm_p50_ms", lambda v: v <= 10)),
+    Target("burst requests", "= 1", _on("burst_requests", lambda v: v == 1)),
+    Target(
+        "trace requests vs lower bound",
+        "within 5%",
+        _on("trace_vs_bound", lambda v: abs(v - 1) <= 0.05),
+    ),
+    Target(
+        "overload, cached customers",
+        "100% card, 0 rate-limit errors",
+        lambda m: (
+            _on("overload_cached_card_share", lambda v: v == 1.0)(m)
+            and m["overload_cached_rate_limited"] == 0
+        ),
+    ),
+    Target("throughput", ">= 500 commands/s", _on("throughput_cps", lambda v: v >= 500)),
+    Target("memory", "<= 150 MB", _on("memory_rss_mb", lambda v: v <= 150)),
+)
+
+# (key, label, higher is better); ratios are always "how many times better the bot is".
+ROWS: tuple[tuple[str, str, bool], ...] = (
+    ("ack_p50_ms", "ack p50 ms ({concurrency} in flight)", False),
+    ("ack_p95_ms", "ack p95 ms", False),
+    ("ack_p99_ms", "ack p99 ms", False),
+    ("ack_card_share", "  of which answered with a card", True),
+    ("cpu_ms_per_command", "server CPU ms per command", False),
+    ("card_warm_p50_ms", "command→card warm p50 ms", False),
+    ("card_warm_p99_ms", "command→card warm p99 ms", False),
+    ("card_cold_p50_ms", "command→card cold p50 ms", False),
+    ("card_cold_p99_ms", "command→card cold p99 ms", False),
+    ("throughput_cps", "throughput cmd/s (ack p99<100ms)", True),
+    ("throughput_ack_p99_at_500_ms", "ack p99 ms at 500 cmd/s open loop", False),
+    ("trace_requests_per_1000", "trace: Pivotal requests / 1000", False),
+    ("trace_lower_bound_per_1000", "trace: lower bound / 1000", False),
+    ("burst_requests", "burst: Pivotal requests", False),
+    ("overload_cached_card_share", "overload: cached → card share", True),
+    ("overload_cached_rate_limited", "overload: cached → rate-limit errors", False),
+    ("overload_uncached_card_share", "overload: uncached → card share", True),
+    ("overload_card_share", "overload: all → card share", True),
+    ("memory_rss_mb", "RSS MB after walk", False),
+    ("walk_seconds", "directory walk s", False),
+)
+
+
+def evaluate(bot: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for target in TARGETS:
+        verdict = target.check(bot)
+        result = "n/a" if verdict is None else "PASS" if verdict else "FAIL"
+        out.append({"target": target.name, "wanted": target.wanted, "result": result})
+    return out
+
+
+def ratios(results: Results) -> dict[str, float | None]:
+    bot, base = results.get("bot", {}), results.get("baseline", {})
+    out: dict[str, float | None] = {}
+    for key, _, higher in ROWS:
+        a, b = bot.get(key), base.get(key)
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            out[key] = None
+        elif higher:
+            out[key] = round(a / b, 2) if b else None
+        else:
+            out[key] = round(b / a, 2) if a else None
+    return out
+
+
+def setup_notes(plan: Plan) -> dict[str, str]:
+    lat, lim = f"{plan.latency_ms:g} ms", f"{plan.rate_limit}/min"
+    return {
+        "ack": f"{plan.ack_requests} warm lookups, closed loop, {plan.ack_concurrency} in "
+        f"flight; {plan.directory} customers; Pivotal {lat}, no rate limit",
+        "card": f"open loop: {plan.warm_lookups} warm at {plan.warm_rate:g}/s (looked up "
+        f"before), {plan.cold_lookups} cold at {plan.cold_rate:g}/s (created after the walk); "
+        f"card = ack body if it carries blocks, else arrival at response_url",
+        "throughput": f"open-loop steps at {', '.join(f'{r:g}' for r in plan.throughput_rates)}"
+        f"/s, {plan.step_seconds:g} s each, warm lookups, until two steps in a row fail; pass = "
+        "ack p99 < 100 ms, no errors, >= 95% of the offered rate delivered",
+        "trace": f"{plan.trace_lookups} lookups, Zipf s={plan.zipf_s:g} over "
+        f"{plan.directory} customers, Poisson arrivals over {plan.trace_seconds:g} s, cache "
+        f"TTL {plan.trace_ttl:g} s, started once the walk's copies expired; no rate limit; "
+        "bound = distinct customers per cache lifetime (TTL + fetch latency, as a copy lives TTL "
+        "from its arrival): the fewest fetches any such cache can make",
+        "burst": f"{plan.burst} concurrent lookups of one customer created after the walk; {lim}",
+        "overload": f"{plan.overload_factor}x{plan.rate_limit} lookups in "
+        f"{plan.overload_seconds:g} s against a {lim} key, cache TTL {plan.overload_ttl:g} s "
+        f"(every copy expired at start); {plan.uncached_share:.0%} for {plan.uncached} "
+        "customers created after the walk (uncached), the rest uniform over the directory",
+        "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
+        f"against a {plan.walk_rate_limit}/min key, {lat} per page",
+    }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1 and value else f"{value:,.1f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(results: Results, plan: Plan) -> str:
+    bot, base = results.get("bot", {}), results.get("baseline", {})
+    rate = ratios(results)
+    lines = [f"{'metric':<38} {'bot':>10} {'baseline':>10} {'bot better':>10}", "-" * 71]
+    for key, label, _ in ROWS:
+        r = rate.get(key)
+        label = label.format(concurrency=plan.ack_concurrency)
+        lines.append(
+            f"{label:<38} {_fmt(bot.get(key)):>10} {_fmt(base.get(key)):>10} "
+            f"{'n/a' if r is None else f'{r:g}x':>10}"
+        )
+    lines += ["", f"{'target (bot)':<38} {'wanted':<31} result", "-" * 78]
+    for row in evaluate(bot):
+        lines.append(f"{row['target']:<38} {row['wanted']:<31} {row['result']}")
+    lines += ["", f"Pivotal latency {plan.latency_ms:g} ms; budget scenarios at "
+              f"{plan.rate_limit}/min{' (quick)' if plan.quick else ''}."]  # fmt: skip
+    return "\n".join(lines)
