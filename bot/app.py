@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import httpx
 from slack_bolt.async_app import AsyncApp
@@ -23,8 +22,6 @@ from bot.slack import actions, commands, errors, events, middleware, unfurls
 from bot.slack.privacy import ChannelSharing
 
 log = logging.getLogger(__name__)
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @dataclass
@@ -33,19 +30,11 @@ class InFlight:
 
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
-    def track(self, listener: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-        @functools.wraps(listener)
-        async def tracked(*args: P.args, **kwargs: P.kwargs) -> T:
-            task = asyncio.current_task()
-            if task is not None:
-                self.tasks.add(task)
-            try:
-                return await listener(*args, **kwargs)
-            finally:
-                if task is not None:
-                    self.tasks.discard(task)
-
-        return tracked
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the ack has gone, keeping it until it ends."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     async def drain(self, timeout: float) -> int:
         """Wait up to `timeout` s for tracked work; returns how many were still running."""
@@ -126,7 +115,9 @@ def create_app(deps: Deps) -> AsyncApp:
         client=deps.slack,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=secret is not None,
-        process_before_response=False,
+        # Listeners ack and hand their I/O to deps.inflight, so Bolt can answer Slack as
+        # soon as the listener returns instead of polling for the ack every 10 ms.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
     middleware.register(app, deps)

@@ -13,7 +13,7 @@ from bot.blocks import ids
 from bot.config import ExternalUnfurls
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
-from bot.slack.errors import guarded
+from bot.slack.errors import contained, guarded
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 
@@ -29,11 +29,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
         # The browser opens the URL; Slack still expects the click to be acknowledged.
         await ack()
 
-    @deps.inflight.track
     @guarded
     async def on_pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
-        started = time.monotonic()
         await ack()
+        deps.inflight.spawn(contained(pick(action, respond, time.monotonic()), respond))
+
+    @guarded
+    async def on_share(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        deps.inflight.spawn(contained(share(action, body, respond, time.monotonic()), respond))
+
+    async def pick(action: dict[str, Any], respond: AsyncRespond, started: float) -> None:
         ref = ids.decode_customer_value(str(action.get("value") or ""))
         if ref is None:
             await _out_of_date(respond)
@@ -43,13 +51,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await reply(respond, message, response_type="ephemeral", replace_original=True)
         log_lookup("pick", outcome, started, instant=False)
 
-    @deps.inflight.track
-    @guarded
-    async def on_share(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    async def share(
+        action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, started: float
     ) -> None:
-        started = time.monotonic()
-        await ack()
         ref = ids.decode_customer_value(str(action.get("value") or ""))
         channel = str((body.get("channel") or {}).get("id") or "")
         if ref is None or not channel:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.lookup.query import parse_query
-from bot.slack.errors import guarded
+from bot.lookup.query import Query, parse_query
+from bot.slack.errors import contained, guarded
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 
@@ -19,7 +19,6 @@ COMMAND = "/customer"
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @deps.inflight.track
     @guarded
     async def on_customer(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         started = time.monotonic()
@@ -36,6 +35,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             log_lookup("command", outcome, started, instant=True)
             return
         await ack()
+        deps.inflight.spawn(contained(answer(query, respond, started), respond))
+
+    async def answer(query: Query, respond: AsyncRespond, started: float) -> None:
         outcome = await deps.lookup.resolve(query)
         message = render(outcome, deps.cards, shareable=True)
         await reply(respond, message, response_type="ephemeral")

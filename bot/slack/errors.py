@@ -43,6 +43,17 @@ def guarded(listener: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T 
     return run
 
 
+async def contained(work: Awaitable[None], respond: AsyncRespond | None = None) -> None:
+    """Run work spawned after an ack; a failure is logged and the user still hears back."""
+    try:
+        await work
+    except Exception as error:
+        event(log, "slack.listener.error", logging.ERROR, listener="after_ack",
+              error=type(error).__name__)  # fmt: skip
+        log.debug("listener traceback", exc_info=error)
+        await _tell_user(None, respond)
+
+
 async def _tell_user(ack: AsyncAck | None, respond: AsyncRespond | None) -> None:
     if ack is not None and ack.response is None:
         await ack()

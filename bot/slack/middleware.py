@@ -40,13 +40,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     allowed = deps.settings.allowed_team_ids
     dedupe = EventDedupe()
 
-    @app.middleware
     async def only_allowed_workspaces(context: AsyncBoltContext, next: Next) -> BoltResponse | None:
-        if allowed and not ({context.team_id, context.enterprise_id} & allowed):
+        if not ({context.team_id, context.enterprise_id} & allowed):
             event(log, "slack.request.refused", logging.WARNING, team=context.team_id,
                   enterprise=context.enterprise_id)  # fmt: skip
             return BoltResponse(status=403, body="This workspace may not use this app.")
         return await next()
+
+    if allowed:  # every middleware costs each request a little; register only when used
+        app.middleware(only_allowed_workspaces)
 
     @app.middleware
     async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse | None:

@@ -14,7 +14,7 @@ from bot import logs
 from bot.config import ExternalUnfurls
 from bot.lookup.query import CustomerLink, parse_customer_link
 from bot.lookup.service import Found
-from bot.slack.errors import guarded
+from bot.slack.errors import contained, guarded
 from bot.slack.render import log_lookup, render
 
 if TYPE_CHECKING:
@@ -25,13 +25,15 @@ MAX_LINKS = 10  # more than Slack previews in one message anyway
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    @deps.inflight.track
     @guarded
     async def on_link_shared(event: dict[str, Any], body: dict[str, Any]) -> None:
-        started = time.monotonic()
         links = _customer_links(event, deps.settings.app_url)
-        if not links:
-            return
+        if links:  # events are acked by Bolt; the lookups run after
+            deps.inflight.spawn(contained(unfurl(event, body, links, time.monotonic())))
+
+    async def unfurl(
+        event: dict[str, Any], body: dict[str, Any], links: dict[str, CustomerLink], started: float
+    ) -> None:
         channel = str(event.get("channel") or "")
         external = await deps.sharing.is_external(channel, body.get("is_ext_shared_channel"))
         mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
