@@ -23,20 +23,15 @@ T = TypeVar("T")
 
 
 def guarded(listener: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T | None]]:
-    """Run a listener so that no exception escapes it, before or after its ack.
-
-    Bolt drops an ack whose listener raises shortly after it, and Slack then shows the
-    user an error; catching here keeps the ack and still answers.
-    """
+    """Run a listener so that no exception escapes it: the request is still acked (an
+    exception would make Bolt drop or replace the ack) and the user still hears back."""
 
     @functools.wraps(listener)
     async def run(**kwargs: Any) -> T | None:
         try:
             return await listener(**kwargs)
         except Exception as error:
-            event(log, "slack.listener.error", logging.ERROR, listener=listener.__name__,
-                  error=type(error).__name__)  # fmt: skip
-            log.debug("listener traceback", exc_info=error)
+            _report(listener.__name__, error)
             await _tell_user(kwargs.get("ack"), kwargs.get("respond"))
             return None
 
@@ -48,10 +43,13 @@ async def contained(work: Awaitable[None], respond: AsyncRespond | None = None) 
     try:
         await work
     except Exception as error:
-        event(log, "slack.listener.error", logging.ERROR, listener="after_ack",
-              error=type(error).__name__)  # fmt: skip
-        log.debug("listener traceback", exc_info=error)
+        _report("after_ack", error)
         await _tell_user(None, respond)
+
+
+def _report(where: str, error: Exception) -> None:
+    event(log, "slack.listener.error", logging.ERROR, listener=where, error=type(error).__name__)
+    log.debug("listener traceback", exc_info=error)
 
 
 async def _tell_user(ack: AsyncAck | None, respond: AsyncRespond | None) -> None:
