@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +20,7 @@ from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.pivotal.client import PivotalClient
 from bot.slack import actions, commands, errors, events, middleware, unfurls
+from bot.slack.identity import BotIdentity
 from bot.slack.privacy import ChannelSharing
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class Deps:
     cards: CardSettings
     slack: AsyncWebClient
     sharing: ChannelSharing
+    identity: BotIdentity
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -63,6 +66,7 @@ class Deps:
         """Start the directory walks; safe to call once per process."""
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
+            await self.identity.prime()
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
@@ -104,15 +108,28 @@ def build_deps(
         intercom_app_id=settings.intercom_app_id,
         stripe_test_mode=settings.stripe_test_mode,
     )
-    return Deps(settings, pivotal, directory, lookup, cards, slack, ChannelSharing(slack))
+    return Deps(
+        settings,
+        pivotal,
+        directory,
+        lookup,
+        cards,
+        slack,
+        ChannelSharing(slack),
+        BotIdentity(slack),
+    )
 
 
 def create_app(deps: Deps) -> AsyncApp:
     """The Bolt app with every listener registered against `deps`."""
     settings = deps.settings
     secret = settings.slack_signing_secret
+
+    async def authorize() -> AuthorizeResult:  # Bolt reads argument names: no bound method
+        return await deps.identity.authorize()
+
     app = AsyncApp(
-        client=deps.slack,
+        authorize=authorize,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=secret is not None,
         # Listeners ack and hand their I/O to deps.inflight, so Bolt can answer Slack as

@@ -138,3 +138,9 @@ async def test_rate_limited_uncached_says_try_again_in_n_seconds(bot: Harness) -
     bot.deps.pivotal.governor = RateGovernor()  # as if Retry-After had passed
     _ack, token = await bot.command("5000")
     assert header(await bot.answer(token)) == newcomer["name"]
+
+
+async def test_a_burst_after_start_asks_slack_who_the_bot_is_once(bot: Harness) -> None:
+    acks = await asyncio.gather(*(bot.command("42") for _ in range(20)))
+    assert all(ack.status_code == 200 for ack, _ in acks)
+    assert len(bot.slack.calls_to("auth.test")) == 1
