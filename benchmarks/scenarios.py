@@ -54,8 +54,11 @@ def _fakes(plan: Plan, *, hidden: int = 0, limited: bool = False) -> FakesSpec:
 
 
 async def _warm_up(load: SlackLoad, plan: Plan) -> None:
-    """First requests pay for lazy imports and Bolt's auth.test; keep them out of the figures."""
-    warm = await load.closed_loop(_uniform(plan.directory, plan.warmup, 1), 10)
+    """First requests pay for lazy imports and opening connections; keep them out of the figures.
+
+    As many senders as the ack scenario uses, so each of its connections is open already.
+    """
+    warm = await load.closed_loop(_uniform(plan.directory, plan.warmup, 1), plan.ack_concurrency)
     await load.settle(warm)
 
 
