@@ -120,7 +120,8 @@ def assert_every_card_is_safe(customer: Customer) -> None:
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@given(body=customers_from_schema())
+@pytest.mark.skipif(not OPENAPI.exists(), reason=f"the API schema is not at {OPENAPI}")
+@given(body=st.deferred(customers_from_schema))
 def test_every_schema_valid_customer_is_accepted_and_carded_safely(body: dict[str, Any]) -> None:
     # The one schema-valid value the model refuses on purpose: an empty id (min_length=1).
     assume(body["id"] != "")
