@@ -8,7 +8,6 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -16,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.customer import CardSettings
 from bot.config import Settings
+from bot.logs import event
 from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.pivotal.client import PivotalClient
@@ -63,16 +63,16 @@ class Deps:
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Start the directory walks; safe to call once per process."""
+        """Start the directory walks and learn the bot's identity, both in the background."""
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
-            await self.identity.prime()
+            self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
         left = await self.inflight.drain(drain_timeout)
         if left:
-            log.warning("event=shutdown.unfinished count=%d", left)
+            event(log, "shutdown.unfinished", logging.WARNING, count=left)
         for task in self.background:
             task.cancel()
         await asyncio.gather(*self.background, return_exceptions=True)
@@ -80,15 +80,12 @@ class Deps:
         await self.pivotal.aclose()
 
 
-def build_deps(
-    settings: Settings, *, pivotal_transport: httpx.AsyncBaseTransport | None = None
-) -> Deps:
+def build_deps(settings: Settings) -> Deps:
     """Real clients for `settings`; tests point the URLs at local fakes instead of patching."""
     deadline = settings.pivotal_timeout_seconds
     pivotal = PivotalClient(
         settings.api_url,
         settings.pivotal_api_key,
-        transport=pivotal_transport,
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
