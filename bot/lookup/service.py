@@ -167,7 +167,7 @@ class CustomerLookup:
                 hits = self.directory.by_channel(channel_id)
                 if not hits:
                     return Unlinked(channel_id)
-                what = f"<#{channel_id}>"
+                what = "this channel"
             case SlugQuery(slug=slug):
                 snap = self.directory.by_slug(slug)
                 hits = [snap] if snap else []
