@@ -78,7 +78,9 @@ def _section(block: dict[str, Any], style: Style) -> list[str]:
         lines.append(mrkdwn(block["text"]["text"], style))
     for field in block.get("fields", []):
         label, _, value = field["text"].partition("\n")
-        lines.append(f"{mrkdwn(label, style) + ':':<18} {mrkdwn(value, style)}")
+        # Pad the plain label, then style it: escape codes would throw the column off.
+        label_text = f"{mrkdwn(label, Style(False)).strip('*')}:"
+        lines.append(f"{style.bold(f'{label_text:<17}')} {mrkdwn(value, style)}")
     accessory = block.get("accessory")
     if accessory and accessory.get("type") == "button":
         lines[-1] += f"   {_button(accessory).strip()}"
