@@ -126,6 +126,9 @@ def create_app(deps: Deps) -> AsyncApp:
         return await deps.identity.authorize()
 
     app = AsyncApp(
+        # Tokenless: authorize() supplies the token. Same API URL, so Socket Mode's
+        # apps.connections.open goes where SLACK_API_URL says.
+        client=AsyncWebClient(base_url=settings.slack_url, timeout=5),
         authorize=authorize,
         signing_secret=secret.get_secret_value() if secret else None,
         request_verification_enabled=secret is not None,

@@ -27,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.server import run_http, run_socket
 
             settings = load_settings(socket_mode=args.socket)
-            (run_socket if args.socket else run_http)(settings)
+            if args.socket:
+                return run_socket(settings)
+            run_http(settings)
             return 0
         if args.command == "demo":
             from bot.demo import run_demo

@@ -7,6 +7,8 @@ import logging
 import signal
 
 import uvicorn
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import build_deps, create_app
 from bot.asgi import BotASGI
@@ -55,16 +57,18 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
-def run_socket(settings: Settings) -> None:
+def run_socket(settings: Settings) -> int:
     """Socket Mode: the same listeners over a websocket; no public URL needed."""
     configure_logging(settings.log_level_number, secrets_of(settings))
-    asyncio.run(_socket_main(settings))
+    return asyncio.run(_socket_main(settings))
 
 
-async def _socket_main(settings: Settings) -> None:
+async def _socket_main(settings: Settings) -> int:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     assert settings.slack_app_token is not None  # load_settings(socket_mode=True) checked it
+    if not await _app_token_accepted(settings):
+        return 1
     deps = build_deps(settings)
     handler = AsyncSocketModeHandler(create_app(deps), settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
@@ -72,9 +76,35 @@ async def _socket_main(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await deps.start()
-    await handler.connect_async()  # type: ignore[no-untyped-call]
-    event(log, "bot.start", mode="socket", pivotal=settings.api_url)
-    await stop.wait()
+    failed = False
+    connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if connecting.done() and connecting.exception() is None:
+        event(log, "bot.start", mode="socket", pivotal=settings.api_url)
+        await stopping
+    elif connecting.done():
+        error = connecting.exception()
+        fix = "check SLACK_APP_TOKEN (xapp-, connections:write) and that Socket Mode is on"
+        event(log, "bot.socket.failed", logging.ERROR, error=type(error).__name__, fix=fix)
+        failed = True
+    connecting.cancel()
+    stopping.cancel()
     event(log, "bot.stop", mode="socket")
     await handler.close_async()  # type: ignore[no-untyped-call]
     await deps.aclose()
+    return 1 if failed else 0
+
+
+async def _app_token_accepted(settings: Settings) -> bool:
+    """Ask for a websocket URL once up front: the handler itself retries a refusal forever."""
+    assert settings.slack_app_token is not None
+    client = AsyncWebClient(base_url=settings.slack_url, timeout=10)
+    try:
+        await client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        fix = "check SLACK_APP_TOKEN (xapp-, connections:write) and that Socket Mode is on"
+        event(log, "bot.socket.failed", logging.ERROR, error=error, fix=fix)
+        return False
+    return True

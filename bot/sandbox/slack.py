@@ -241,9 +241,11 @@ class FakeSlack:
                     body[key] = json.loads(body[key])
         return body
 
-    def _token_ok(self, header: str) -> bool:
+    def _token_ok(self, header: str, method: str) -> bool:
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.startswith("xoxb-") or len(token) <= 5:
+        # Socket Mode opens its connection with the app-level token; everything else is bot.
+        prefix = "xapp-" if method == "apps.connections.open" else "xoxb-"
+        if scheme.lower() != "bearer" or not token.startswith(prefix) or len(token) <= 5:
             return False
         return self.tokens is None or token in self.tokens
 
@@ -266,7 +268,7 @@ class FakeSlack:
         method = request.match_info["method"]
         body = await self._read_body(request)
         auth = request.headers.get("Authorization")  # case-insensitive lookup
-        ok = self._token_ok(auth or "")
+        ok = self._token_ok(auth or "", method)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         if auth is not None:
             headers["Authorization"] = "Bearer REDACTED"

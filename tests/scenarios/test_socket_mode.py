@@ -1,0 +1,51 @@
+"""`pivotal-bot serve --socket`: opens its connection through SLACK_API_URL, stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
+APP_TOKEN = "xapp-1-socket-test-token"
+
+
+async def serve_socket(slack_url: str, pivotal_url: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIVOTAL_"))}
+    env.update({
+        "SLACK_BOT_TOKEN": "xoxb-socket-test", "SLACK_APP_TOKEN": APP_TOKEN,
+        "PIVOTAL_API_KEY": "pivotal_test_sandbox", "PIVOTAL_API_URL": pivotal_url,
+        "SLACK_API_URL": slack_url,
+    })  # fmt: skip
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--socket", env=env, cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+
+
+async def test_a_refused_app_token_exits_1_with_the_fix() -> None:
+    async with SandboxPivotal() as pivotal, FakeSlack() as slack:
+        slack.fail("apps.connections.open", "invalid_auth")
+        proc = await serve_socket(slack.base_url, pivotal.base_url)
+        output, _ = await asyncio.wait_for(proc.communicate(), 30)
+        text = output.decode()
+        assert proc.returncode == 1, text
+        assert "event=bot.socket.failed" in text and "SLACK_APP_TOKEN" in text
+        assert "Traceback" not in text
+        assert APP_TOKEN not in text
+        assert slack.calls_to("apps.connections.open")
+
+
+async def test_sigterm_while_connecting_stops_cleanly() -> None:
+    async with SandboxPivotal() as pivotal, FakeSlack() as slack:
+        proc = await serve_socket(slack.base_url, pivotal.base_url)
+        await slack.wait_for("apps.connections.open", count=2, timeout=30)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 0, output.decode()
+        assert "event=bot.stop mode=socket" in output.decode()
