@@ -255,16 +255,19 @@ def _parse_page(body: dict[str, Any]) -> CustomerPage:
 
 
 def _parse_identity(body: dict[str, Any]) -> Identity:
-    key = body.get("api_key") if isinstance(body.get("api_key"), dict) else {}
-    org = body.get("organization") if isinstance(body.get("organization"), dict) else {}
-    assert isinstance(key, dict) and isinstance(org, dict)
-    name = key.get("name") or body.get("key_name")
-    prefix = key.get("prefix") or body.get("key_prefix")
-    org_name = org.get("name") or org.get("slug")
+    key, org = _object(body.get("api_key")), _object(body.get("organization"))
     livemode = body.get("livemode")
     return Identity(
-        key_name=name if isinstance(name, str) else None,
-        key_prefix=prefix if isinstance(prefix, str) else None,
-        organization=org_name if isinstance(org_name, str) else None,
+        key_name=_text(key.get("name") or body.get("key_name")),
+        key_prefix=_text(key.get("prefix") or body.get("key_prefix")),
+        organization=_text(org.get("name") or org.get("slug")),
         livemode=livemode if isinstance(livemode, bool) else None,
     )
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None

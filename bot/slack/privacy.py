@@ -28,9 +28,6 @@ class ChannelSharing:
         self._client = client
         self._known: TTLCache[str, bool] = TTLCache(4096, ttl=ttl, timer=timer)
 
-    def remember(self, channel_id: str, external: bool) -> None:
-        self._known[channel_id] = external
-
     def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""
         self._known.pop(channel_id, None)
