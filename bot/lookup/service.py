@@ -50,8 +50,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Matches:
+    """Several customers match `text`: the best few, and how many matched in all."""
+
     text: str
     snapshots: tuple[Snapshot, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -164,23 +167,23 @@ class CustomerLookup:
                 return self._directory_failure()
         match query:
             case ChannelQuery(channel_id=channel_id):
-                hits = self.directory.by_channel(channel_id)
+                hits = tuple(self.directory.by_channel(channel_id))
                 if not hits:
                     return Unlinked(channel_id)
-                what = "this channel"
+                what, total = "this channel", len(hits)
             case SlugQuery(slug=slug):
                 snap = self.directory.by_slug(slug)
-                hits = [snap] if snap else []
-                what = slug
+                hits, what = (snap,) if snap else (), slug
+                total = len(hits)
             case NameQuery(text=text, id_hint=id_hint):
-                hits = self.directory.search(text)
-                what = text
+                found = self.directory.search(text)
+                hits, what, total = found.hits, text, found.total
                 if not hits and id_hint:
                     return await self._by_ref(id_hint, text, io=io)
         if not hits:
             return NotFound(what)
-        if len(hits) > 1:
-            return Matches(what, tuple(hits))
+        if total > 1:
+            return Matches(what, hits, total)
         return await self._by_ref(hits[0].customer.id, what, io=io)
 
     async def _single_flight(self, ref: str) -> Snapshot:
