@@ -23,7 +23,7 @@ INACTIVE_STATUSES = frozenset({"archived", "churned"})  # listed after active cu
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A customer as Pivotal described it at `as_of` (`fetched_at` on the service's timer)."""
+    """A customer as Pivotal described it at `as_of`; `fetched_at` is epoch seconds."""
 
     customer: Customer
     fetched_at: float
@@ -74,7 +74,7 @@ class Directory:
         client: PivotalClient,
         *,
         refresh_seconds: float,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
