@@ -83,8 +83,8 @@ class RedisServer:
         os.kill(self.proc.pid, signal.SIGSTOP)
 
     def resume(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGCONT)
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGCONT)
 
     def restart(self) -> None:
         """A fresh, empty server on the same port (nothing persists)."""
@@ -127,5 +127,5 @@ def redis(redis_server: RedisServer) -> Iterator[RedisServer]:
     redis_server.flush()
     yield redis_server
     redis_server.resume()
-    if not redis_server.answers():
+    if not redis_server.answers(timeout=1.0):
         redis_server.restart()

@@ -40,10 +40,14 @@ OP_TIMEOUT = 0.15
 _FAILURES = (RedisError, OSError, TimeoutError)
 
 # Delete / extend a lock only while it is still ours (compare-and-act, atomically).
-_RELEASE = (
-    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"  # noqa: E501
-)
-_EXTEND = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0"  # noqa: E501
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+_EXTEND = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 def connect(url: str, *, op_timeout: float = OP_TIMEOUT) -> Redis:
