@@ -84,6 +84,7 @@ class Directory:
         self._index = _Index()
         self._ready = asyncio.Event()
         self.last_walk: WalkStats | None = None
+        self.loaded_at: float | None = None  # epoch seconds of the list now in the index
         self.last_error: PivotalError | None = None
 
     @property
@@ -105,6 +106,7 @@ class Directory:
         """Replace the index with `customers`, fetched now (also used by tests)."""
         fetched_at, as_of = self._timer(), self._now()
         self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
+        self.loaded_at = as_of.timestamp()
         self._ready.set()
 
     async def walk(self) -> WalkStats:
@@ -121,6 +123,7 @@ class Directory:
                 event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
                       seconds=time.monotonic() - started)  # fmt: skip
         self._index = _Index.build(snapshots)
+        self.loaded_at = self._now().timestamp()
         self._ready.set()
         stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)
         self.last_walk = stats

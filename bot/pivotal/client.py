@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from bot import metrics
 from bot.logs import event
 from bot.pivotal.errors import (
     CustomerNotFound,
@@ -178,6 +179,7 @@ class PivotalClient:
 
     def _log(self, route: str, status: object, started: float, attempt: int) -> None:
         ms = (self._clock() - started) * 1000
+        metrics.count_pivotal_request(route, status)
         info = self.governor.info()
         event(log, "pivotal.request", route=route, status=status, ms=ms, attempt=attempt,
               remaining=info.remaining)  # fmt: skip

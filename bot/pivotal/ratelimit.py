@@ -118,12 +118,13 @@ class RateGovernor:
         while True:
             wait = self._wait_needed(reserve=self._reserve())
             if wait <= 0:
-                wait = await self._take_shared(keep=self._reserve(self._shared_limit()))
+                wait = await self._take_shared(keep=self._reserve(self.shared_limit()))
                 if wait <= 0:
                     return
             await self._sleep(min(wait, 5.0))
 
-    def _shared_limit(self) -> int:
+    def shared_limit(self) -> int:
+        """The limit the shared window counts against: the key's, once a response said it."""
         return self._limit or self._assumed_limit
 
     async def _take_shared(self, *, keep: int) -> float:
@@ -133,7 +134,7 @@ class RateGovernor:
         blocked = await self.budget.blocked_until()
         if blocked and blocked > self._wall():
             return min(blocked - self._wall(), MAX_WAIT)
-        wait = await self.budget.take(self._shared_limit(), keep=keep)
+        wait = await self.budget.take(self.shared_limit(), keep=keep)
         return wait or 0.0  # None: the shared window cannot say, go by this process alone
 
     def _reserve(self, limit: int | None = None) -> int:
