@@ -86,6 +86,7 @@ class Directory:
         self._index = _Index()
         self._ready = asyncio.Event()
         self.last_walk: WalkStats | None = None
+        self.loaded_at: float | None = None  # epoch seconds of the list now in the index
         self.last_error: PivotalError | None = None
 
     @property
@@ -107,6 +108,7 @@ class Directory:
         """Replace the index with `customers`, fetched now (also used by tests)."""
         fetched_at, as_of = self._timer(), self._now()
         self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
+        self.loaded_at = as_of.timestamp()
         self._ready.set()
 
     async def walk(self) -> WalkStats:
@@ -124,6 +126,7 @@ class Directory:
                       seconds=time.monotonic() - started)  # fmt: skip
         # Folding 100,000 names takes seconds: off the event loop, so acks keep flowing.
         self._index = await asyncio.to_thread(_Index.build, snapshots)
+        self.loaded_at = self._now().timestamp()
         self._ready.set()
         stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
         self.last_walk = stats
