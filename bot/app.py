@@ -20,9 +20,12 @@ from bot.logs import event
 from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.pivotal.client import PivotalClient
+from bot.pivotal.ratelimit import RateGovernor
 from bot.slack import actions, commands, errors, events, middleware, unfurls
 from bot.slack.identity import BotIdentity
+from bot.slack.middleware import EventLog
 from bot.slack.privacy import ChannelSharing
+from bot.state.wiring import Stores, build_stores
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,7 @@ class Deps:
     slack: AsyncWebClient
     sharing: ChannelSharing
     identity: BotIdentity
+    stores: Stores = field(default_factory=Stores.in_memory)
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -79,19 +83,29 @@ class Deps:
         await asyncio.gather(*self.background, return_exceptions=True)
         self.background.clear()
         await self.pivotal.aclose()
+        await self.stores.aclose()
+
+    @property
+    def events(self) -> EventLog:
+        return self.stores.events
 
 
 def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
     """Real clients for `settings`; tests point the URLs at local fakes instead of patching.
 
-    `timer` is the clock cached copies age by (default the process clock): tests pass one
+    `timer` is the wall clock cached copies age by (epoch seconds): tests pass one
     they can move forward instead of reaching into the lookup.
     """
-    timer = timer or time.monotonic
+    timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
+    stores = build_stores(settings)
+    governor = RateGovernor(
+        budget=stores.budget, assumed_limit=30 if settings.pivotal_key_is_test else 60
+    )
     pivotal = PivotalClient(
         settings.api_url,
         settings.pivotal_api_key,
+        governor=governor,
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
@@ -118,8 +132,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         lookup,
         cards,
         slack,
-        ChannelSharing(slack),
+        ChannelSharing(slack, store=stores.sharing),
         BotIdentity(slack),
+        stores,
     )
 
 

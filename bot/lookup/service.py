@@ -1,19 +1,24 @@
-"""CustomerLookup: what finding a customer means, with cache, single-flight and stale-if-error."""
+"""CustomerLookup: what finding a customer means, with cache, single-flight and stale-if-error.
+
+Two entry points, one contract (an Outcome, never an exception):
+``peek(query)`` is synchronous, so it cannot do I/O: it answers what memory can decide
+(help, fresh copies, directory answers) and returns None when an answer needs Pivotal or
+the first directory walk. ``resolve(query)`` is async and always decides.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, overload
-
-from cachetools import LRUCache, TTLCache
+from typing import Literal
 
 from bot.logs import event
+from bot.lookup.copies import Copies, CopyStore, MemoryCopyStore
 from bot.lookup.directory import Directory, Snapshot
+from bot.lookup.flights import LocalFlights, SingleFlight
 from bot.lookup.query import (
     ChannelQuery,
     HelpQuery,
@@ -50,8 +55,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Matches:
+    """Several customers match `text`: the best few, and how many matched in all."""
+
     text: str
     snapshots: tuple[Snapshot, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,14 @@ class Failed:
 Outcome = Found | Matches | NotFound | Unlinked | NeedsHelp | Failed
 
 
+@dataclass(frozen=True)
+class _Fetch:
+    """A directory answer that still needs the customer itself: fetch `ref`."""
+
+    ref: str
+    what: str
+
+
 class CustomerLookup:
     """Answers queries from memory where it can and from Pivotal where it must."""
 
@@ -90,149 +106,118 @@ class CustomerLookup:
         not_found_ttl: float = 30.0,
         max_entries: int = 20_000,
         directory_wait: float = 3.0,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        store: CopyStore | None = None,
+        flights: SingleFlight | None = None,
     ):
         self._client = client
-        self.directory = directory
-        self._ttl = ttl
-        self._timer = timer
-        self._now = now
+        self._directory = directory
         self._directory_wait = directory_wait
-        # Last good copy of each customer by display_id and cuid, fresh or not: fresh
-        # copies answer lookups, older ones stand in while Pivotal fails.
-        self._copies: LRUCache[str, Snapshot] = LRUCache(maxsize=max_entries)
-        self._missing: TTLCache[str, bool] = TTLCache(1024, ttl=not_found_ttl, timer=timer)
-        # When Pivotal last said 404 for a ref: directory copies older than that are gone too.
-        self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
-        self._inflight: dict[str, asyncio.Task[Snapshot]] = {}
+        # `timer` is wall-clock epoch seconds: copies may be written by another replica.
+        self._copies = Copies(
+            store or MemoryCopyStore(max_entries=max_entries),
+            directory.get,
+            ttl=ttl,
+            not_found_ttl=not_found_ttl,
+            clock=timer,
+            now=now,
+        )
+        self._flights = flights or LocalFlights()
         self._auth_failed_logged = False
 
-    @overload
-    async def resolve(self, query: Query, *, io: Literal[True] = True) -> Outcome: ...
-
-    @overload
-    async def resolve(self, query: Query, *, io: Literal[False]) -> Outcome | None: ...
-
-    async def resolve(self, query: Query, *, io: bool = True) -> Outcome | None:
-        """The outcome of `query`; with io=False, None when an answer would need I/O."""
+    def peek(self, query: Query) -> Outcome | None:
+        """The outcome of `query` if memory can decide it now, else None (never any I/O)."""
         match query:
-            case HelpQuery():
-                return NeedsHelp()
-            case InvalidQuery(reason=reason):
-                return NeedsHelp(reason)
+            case HelpQuery() | InvalidQuery():
+                return _help(query)
             case IdQuery(ref=ref):
-                return await self._by_ref(ref, f"#{ref}" if ref.isdigit() else ref, io=io)
+                return self._held(ref)
             case ChannelQuery() | SlugQuery() | NameQuery():
-                return await self._via_directory(query, io=io)
+                if not self._directory.ready:
+                    return None
+                step = self._listed(query)
+                return self._held(step.ref) if isinstance(step, _Fetch) else step
 
-    async def fetch(self, ref: str, *, io: bool = True) -> Found | None:
-        """A customer by display_id or cuid; raises PivotalError when nothing can be shown."""
-        fresh = self._fresh_copy(ref)
-        if fresh is not None or not io:
-            return fresh
-        if ref in self._missing:
-            raise CustomerNotFound("recently not found")
-        try:
-            return Found(await self._single_flight(ref), "pivotal")
-        except CustomerNotFound:
-            self._forget(ref)
-            raise
-        except (PivotalRateLimited, PivotalUnavailable):
-            copy = self._best_copy(ref)
-            if copy is None:
-                raise
-            return Found(copy, "stale")
+    async def resolve(self, query: Query) -> Outcome:
+        """The outcome of `query`, asking Pivotal (or waiting for the directory) if needed."""
+        match query:
+            case HelpQuery() | InvalidQuery():
+                return _help(query)
+            case IdQuery(ref=ref):
+                return await self._by_ref(ref, f"#{ref}" if ref.isdigit() else ref)
+            case ChannelQuery() | SlugQuery() | NameQuery():
+                if not self._directory.ready:
+                    if self._directory.last_error is None:
+                        await self._directory.wait_ready(self._directory_wait)
+                    if not self._directory.ready:
+                        return self._directory_failure()
+                step = self._listed(query)
+                return await self._by_ref(step.ref, step.what) if isinstance(step, _Fetch) else step
 
-    async def _by_ref(self, ref: str, what: str, *, io: bool) -> Outcome | None:
+    def _held(self, ref: str) -> Found | None:
+        fresh = self._copies.fresh(ref)
+        return Found(*fresh) if fresh is not None else None
+
+    def _listed(self, query: ChannelQuery | SlugQuery | NameQuery) -> Outcome | _Fetch:
+        """What the directory says about `query`: an answer, or which customer to fetch."""
+        match query:
+            case ChannelQuery(channel_id=channel_id):
+                hits = tuple(self._directory.by_channel(channel_id))
+                if not hits:
+                    return Unlinked(channel_id)
+                what, total = "this channel", len(hits)
+            case SlugQuery(slug=slug):
+                snap = self._directory.by_slug(slug)
+                hits, what = (snap,) if snap else (), slug
+                total = len(hits)
+            case NameQuery(text=text, id_hint=id_hint):
+                found = self._directory.search(text)
+                hits, what, total = found.hits, text, found.total
+                if not hits and id_hint:
+                    return _Fetch(id_hint, text)
+        if not hits:
+            return NotFound(what)
+        if total > 1:
+            return Matches(what, hits, total)
+        return _Fetch(hits[0].customer.id, what)
+
+    async def _by_ref(self, ref: str, what: str) -> Outcome:
         try:
-            return await self.fetch(ref, io=io)
+            return await self._fetch(ref)
         except CustomerNotFound:
             return NotFound(what)
         except PivotalError as exc:
             return self._failure(exc)
 
-    async def _via_directory(
-        self, query: ChannelQuery | SlugQuery | NameQuery, *, io: bool
-    ) -> Outcome | None:
-        if not self.directory.ready:
-            if not io:
-                return None
-            if self.directory.last_error is None:
-                await self.directory.wait_ready(self._directory_wait)
-            if not self.directory.ready:
-                return self._directory_failure()
-        match query:
-            case ChannelQuery(channel_id=channel_id):
-                hits = self.directory.by_channel(channel_id)
-                if not hits:
-                    return Unlinked(channel_id)
-                what = "this channel"
-            case SlugQuery(slug=slug):
-                snap = self.directory.by_slug(slug)
-                hits = [snap] if snap else []
-                what = slug
-            case NameQuery(text=text, id_hint=id_hint):
-                hits = self.directory.search(text)
-                what = text
-                if not hits and id_hint:
-                    return await self._by_ref(id_hint, text, io=io)
-        if not hits:
-            return NotFound(what)
-        if len(hits) > 1:
-            return Matches(what, tuple(hits))
-        return await self._by_ref(hits[0].customer.id, what, io=io)
-
-    async def _single_flight(self, ref: str) -> Snapshot:
-        task = self._inflight.get(ref)
-        if task is None:
-            task = asyncio.create_task(self._fetch_remote(ref))
-            self._inflight[ref] = task
-            task.add_done_callback(lambda done: self._settle(ref, done))
-        return await asyncio.shield(task)
-
-    def _settle(self, ref: str, task: asyncio.Task[Snapshot]) -> None:
-        self._inflight.pop(ref, None)
-        if not task.cancelled():
-            task.exception()  # retrieved here so an unawaited failure is not reported
+    async def _fetch(self, ref: str) -> Found:
+        """A customer by display_id or cuid; raises PivotalError when nothing can be shown."""
+        held = self._held(ref)
+        if held is None:
+            await self._copies.pull(ref)
+            held = self._held(ref)
+        if held is not None:
+            return held
+        if self._copies.missing(ref):
+            raise CustomerNotFound("recently not found")
+        try:
+            return Found(await self._flights.run(ref, lambda: self._fetch_remote(ref)), "pivotal")
+        except (PivotalRateLimited, PivotalUnavailable):
+            copy = self._copies.best(ref)
+            if copy is None:
+                raise
+            return Found(copy, "stale")
 
     async def _fetch_remote(self, ref: str) -> Snapshot:
-        customer = await self._client.get_customer(ref)
-        snap = Snapshot(customer, self._timer(), self._now())
-        self._copies[customer.id] = snap
-        self._copies[str(customer.display_id)] = snap
-        for key in (customer.id, str(customer.display_id)):
-            self._missing.pop(key, None)
-            self._gone.pop(key, None)
-        return snap
-
-    def _fresh_copy(self, ref: str) -> Found | None:
-        copy = self._best_copy(ref)
-        if copy is None or self._timer() - copy.fetched_at >= self._ttl:
-            return None
-        return Found(copy, "cache" if self._copies.get(ref) is copy else "directory")
-
-    def _best_copy(self, ref: str) -> Snapshot | None:
-        mine, listed = self._copies.get(ref), self.directory.get(ref)
-        if listed is not None and listed.fetched_at <= self._gone.get(ref, float("-inf")):
-            listed = None
-        if mine is None or (listed is not None and listed.fetched_at > mine.fetched_at):
-            return listed
-        return mine
-
-    def _forget(self, ref: str) -> None:
-        self._missing[ref] = True
-        keys = {ref}
-        for copy in (self._copies.get(ref), self.directory.get(ref)):
-            if copy is not None:
-                keys.update((copy.customer.id, str(copy.customer.display_id)))
-        gone_at = self._timer()
-        for key in keys:
-            self._copies.pop(key, None)
-            self._gone[key] = gone_at
+        try:
+            customer = await self._client.get_customer(ref)
+        except CustomerNotFound:
+            await self._copies.tombstone(ref)
+            raise
+        return await self._copies.put(customer)
 
     def _directory_failure(self) -> Failed:
-        error = self.directory.last_error
+        error = self._directory.last_error
         return self._failure(error) if error is not None else Failed("loading")
 
     def _failure(self, exc: PivotalError) -> Failed:
@@ -245,3 +230,7 @@ class CustomerLookup:
         if isinstance(exc, PivotalRateLimited):
             return Failed("rate_limited", exc.retry_after)
         return Failed("unavailable")
+
+
+def _help(query: HelpQuery | InvalidQuery) -> NeedsHelp:
+    return NeedsHelp(query.reason if isinstance(query, InvalidQuery) else None)

@@ -500,7 +500,7 @@ def test_match_list_few() -> None:
 def test_match_list_caps_at_ten() -> None:
     message = check(match_list("acme", _many(25)))
     assert message.blocks[0]["text"]["text"] == (
-        "More than 10 customers match *acme*; the first 10:"
+        "More than 10 customers match *acme* (25 in all); the first 10:"
     )
     assert len(message.blocks) == 11
     assert all(b["accessory"]["action_id"] == ids.PICK_CUSTOMER for b in message.blocks[1:])
