@@ -84,6 +84,14 @@ def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}
 
 
+def nothing_mentioned() -> Message:
+    text = (
+        "No customer link, #number or known customer name in that message. "
+        "Pick one by name instead:"
+    )
+    return Message(text=text, blocks=[_section(f":mag: {text}"), picker_section("Customer:")])
+
+
 def not_shared_externally() -> Message:
     text = (
         "This channel is shared with another organisation, so customer cards are not "

@@ -57,6 +57,11 @@ def card_modal(card: Message, ref: str) -> View:
     return view
 
 
+def answer_modal(message: Message) -> View:
+    """The modal when the chosen customer cannot be shown: why, and the picker again."""
+    return _modal([picker_section("Another customer?"), {"type": "divider"}, *message.blocks])
+
+
 def notice_modal(text: str) -> View:
     """A modal that only says `text` (mrkdwn, already safe): shared, or why not."""
     return _modal([{"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}])
