@@ -62,9 +62,9 @@ async def test_clicks_within_the_window_share_one_request() -> None:
 
 
 async def test_failures_are_told_not_hidden() -> None:
-    refresher, seen, _, client = await make(status=404)
+    refresher, _, _, client = await make(status=404)
     assert isinstance(await refresher.refresh("cus_9"), NotFound)
     await client.aclose()
-    refresher, seen, _, client = await make(status=500)
+    refresher, _, _, client = await make(status=500)
     assert isinstance(await refresher.refresh("cus_1"), Failed)
     await client.aclose()
