@@ -69,12 +69,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @guarded
     async def on_global_shortcut(ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
-        trigger = shortcut.get("trigger_id")
-        deps.inflight.spawn(
-            contained(
-                call("views.open", deps.slack.views_open(trigger_id=trigger, view=find_modal()))
-            )
-        )
+        deps.inflight.spawn(contained(open_modal(str(shortcut.get("trigger_id") or ""))))
+
+    async def open_modal(trigger: str) -> None:
+        await call("views.open", deps.slack.views_open(trigger_id=trigger, view=find_modal()))
 
     @guarded
     async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
