@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.blocks import ids
 from bot.blocks.customer import Block, Message, status_label
+from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
 from bot.pivotal.models import Customer
 
@@ -37,4 +38,5 @@ def match_list(
                 },
             }
         )
+    blocks.append(picker_section("Not there? Search by name:"))
     return Message(text=f"{total} customers match {shown}", blocks=blocks)

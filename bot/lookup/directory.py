@@ -162,3 +162,7 @@ class Directory:
     def search(self, text: str, *, limit: int = MAX_MATCHES) -> SearchResult[Snapshot]:
         """The best `limit` matches for `text` (exact, then prefix, then fuzzy) and their total."""
         return self._index.names.search(text, limit=limit)
+
+    def exact(self, text: str) -> tuple[Snapshot, ...]:
+        """Customers whose name, slug or domain is exactly `text` (case and accents aside)."""
+        return self._index.names.exact(text)

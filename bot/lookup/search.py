@@ -144,6 +144,13 @@ class SearchIndex(Generic[T]):
         fuzzy = [rank for rank in self._fuzzy(tokens) if rank not in prefix]
         return self._result(sorted(prefix), fuzzy, limit)
 
+    def exact(self, text: str) -> tuple[T, ...]:
+        """Items whose name, slug or domain is `text` once folded (no looser matches)."""
+        needle = fold(text)
+        if not needle or len(needle) > MAX_QUERY:
+            return ()
+        return self._take(self._exact.get(needle))
+
     def _result(self, first: list[int], then: list[int], limit: int) -> SearchResult[T]:
         return SearchResult(self._take((first + then)[:limit]), len(first) + len(then))
 

@@ -182,6 +182,16 @@ class CustomerLookup:
             return Matches(what, hits, total)
         return _Fetch(hits[0].customer.id, what)
 
+    async def refetch(self, ref: str) -> Outcome:
+        """Ask Pivotal now, past any fresh copy (a Refresh click); a failure says why."""
+        try:
+            snap = await self._flights.run(ref, lambda: self._fetch_remote(ref))
+        except CustomerNotFound:
+            return NotFound(f"#{ref}" if ref.isdigit() else ref)
+        except PivotalError as exc:
+            return self._failure(exc)
+        return Found(snap, "pivotal")
+
     async def _by_ref(self, ref: str, what: str) -> Outcome:
         try:
             return await self._fetch(ref)

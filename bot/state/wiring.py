@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.state.budget import RedisBudget, key_fingerprint
 from bot.state.memory import MemoryEvents, MemorySharing
+from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis
 from bot.state.shared import SharedEvents, SharedSharing
 
@@ -19,6 +20,7 @@ class Stores:
     sharing: MemorySharing | SharedSharing
     redis: SharedRedis | None = None
     budget: RedisBudget | None = None
+    recent: MemoryRecent | SharedRecent = field(default_factory=MemoryRecent)
 
     @classmethod
     def in_memory(cls) -> Stores:
@@ -35,4 +37,4 @@ def build_stores(settings: Settings) -> Stores:
         return Stores.in_memory()
     redis = SharedRedis.from_url(settings.redis_url.get_secret_value())
     budget = RedisBudget(redis, key_fingerprint(settings.pivotal_api_key.get_secret_value()))
-    return Stores(SharedEvents(redis), SharedSharing(redis), redis, budget)
+    return Stores(SharedEvents(redis), SharedSharing(redis), redis, budget, SharedRecent(redis))

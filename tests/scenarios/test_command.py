@@ -91,7 +91,11 @@ async def test_several_matches_offer_a_pick_list_that_opens_the_card(bot: Harnes
     message = ack.json()
     assert "2 customers match" in texts(message)
     buttons = [b["accessory"] for b in message["blocks"] if "accessory" in b]
-    assert [b["action_id"] for b in buttons] == ["customer_pick", "customer_pick"]
+    assert [b["action_id"] for b in buttons] == [
+        "customer_pick",
+        "customer_pick",
+        "customer_picker",
+    ]
     response, token = await bot.action("customer_pick", buttons[0]["value"])
     assert response.status_code == 200
     picked = await bot.answer(token)
