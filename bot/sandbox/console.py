@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import signal
 import threading
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
@@ -45,10 +46,17 @@ class BotThread(Generic[_T]):
     def __init__(self, context: AbstractAsyncContextManager[_T]):
         self._context = context
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="bot", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
         self._entered: concurrent.futures.Future[_T] = concurrent.futures.Future()
         self._stop = asyncio.Event()
         self._done: concurrent.futures.Future[None] | None = None
+
+    def _run(self) -> None:
+        # The kernel hands a process signal to any thread that does not block it; blocked
+        # here (and in the threads this one starts), Ctrl-C always wakes the main thread.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self._loop.run_forever()
 
     def start(self) -> _T:
         """Enter the context on the bot's loop and return what it yields (interruptible)."""
