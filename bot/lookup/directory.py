@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from bot.logs import event
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
-from bot.pivotal.models import Customer
+from bot.pivotal.models import Customer, instant
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +45,47 @@ class _Index:
     by_slug: dict[str, Snapshot] = field(default_factory=dict)
     # (searchable text, snapshot) pairs, names first; built once per walk.
     haystack: list[tuple[str, tuple[str, ...], Snapshot]] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict)  # cuid -> place in haystack
 
     @classmethod
     def build(cls, snapshots: Iterable[Snapshot]) -> _Index:
         index = cls()
         for snap in snapshots:
-            c = snap.customer
-            if c.id in index.by_key:
+            if snap.customer.id in index.by_key:
                 continue  # a walk may see a row twice while records change
-            index.by_key[c.id] = snap
-            index.by_key[str(c.display_id)] = snap
-            if c.slack_channel_id:
-                index.by_channel.setdefault(c.slack_channel_id, []).append(snap)
-            if c.slug:
-                index.by_slug[c.slug.casefold()] = snap
-            exact = tuple(x.casefold() for x in (c.slug, c.domain) if x)
-            index.haystack.append((_fold(c.name), exact, snap))
+            index.add(snap)
         return index
+
+    def add(self, snap: Snapshot) -> None:
+        c = snap.customer
+        self.by_key[c.id] = snap
+        self.by_key[str(c.display_id)] = snap
+        if c.slack_channel_id:
+            self.by_channel.setdefault(c.slack_channel_id, []).append(snap)
+        if c.slug:
+            self.by_slug[c.slug.casefold()] = snap
+        exact = tuple(x.casefold() for x in (c.slug, c.domain) if x)
+        entry = (_fold(c.name), exact, snap)
+        if c.id in self.position:
+            self.haystack[self.position[c.id]] = entry
+        else:
+            self.position[c.id] = len(self.haystack)
+            self.haystack.append(entry)
+
+    def replace(self, old: Snapshot, new: Snapshot) -> None:
+        """Swap one customer's entry in place (a webhook's copy), keeping its search rank."""
+        c = old.customer
+        for key in (c.id, str(c.display_id)):
+            if self.by_key.get(key) is old:
+                del self.by_key[key]
+        if c.slack_channel_id in self.by_channel:
+            kept = [s for s in self.by_channel[c.slack_channel_id] if s is not old]
+            self.by_channel[c.slack_channel_id] = kept
+        if c.slug and self.by_slug.get(c.slug.casefold()) is old:
+            del self.by_slug[c.slug.casefold()]
+        if c.id != new.customer.id and c.id in self.position:
+            self.position[new.customer.id] = self.position.pop(c.id)
+        self.add(new)
 
 
 class Directory:
@@ -83,6 +107,9 @@ class Directory:
         self._now = now
         self._index = _Index()
         self._ready = asyncio.Event()
+        self._walking: asyncio.Task[WalkStats] | None = None
+        # How long to wait between walks, asked after each one (webhooks slow it down).
+        self.interval: Callable[[], float] = lambda: self._refresh
         self.last_walk: WalkStats | None = None
         self.last_error: PivotalError | None = None
 
@@ -107,7 +134,22 @@ class Directory:
         self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
         self._ready.set()
 
+    def upsert(self, snap: Snapshot) -> None:
+        """Put one customer's newer copy in the index at once (from a webhook)."""
+        c = snap.customer
+        old = self._index.by_key.get(c.id) or self._index.by_key.get(str(c.display_id))
+        if old is None:
+            self._index.add(snap)
+        elif not _older(snap, old):
+            self._index.replace(old, snap)
+
     async def walk(self) -> WalkStats:
+        """Walk now, or join the walk already under way (one walk at a time)."""
+        if self._walking is None or self._walking.done():
+            self._walking = asyncio.create_task(self._walk())
+        return await asyncio.shield(self._walking)
+
+    async def _walk(self) -> WalkStats:
         """Read every page of GET /customers and swap in a new index at the end."""
         started = time.monotonic()
         snapshots: list[Snapshot] = []
@@ -120,7 +162,11 @@ class Directory:
             if pages % 10 == 0:
                 event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
                       seconds=time.monotonic() - started)  # fmt: skip
-        self._index = _Index.build(snapshots)
+        # A webhook may have delivered a newer copy while the walk was reading pages.
+        current = self._index.by_key
+        self._index = _Index.build(
+            _newest(snap, current.get(snap.customer.id)) for snap in snapshots
+        )
         self._ready.set()
         stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)
         self.last_walk = stats
@@ -135,7 +181,7 @@ class Directory:
             try:
                 await self.walk()
                 failures, self.last_error = 0, None
-                delay = self._refresh
+                delay = self.interval()
             except PivotalError as exc:
                 failures, self.last_error = failures + 1, exc
                 delay = min(self._refresh, 5.0 * 2 ** min(failures, 6))
@@ -169,6 +215,14 @@ class Directory:
         if best == 0:  # an exact hit hides looser ones
             ranked = [row for row in ranked if row[0] == 0]
         return [row[3] for row in ranked[:limit]]
+
+
+def _older(snap: Snapshot, than: Snapshot) -> bool:
+    return instant(snap.customer.updated_at) < instant(than.customer.updated_at)
+
+
+def _newest(snap: Snapshot, other: Snapshot | None) -> Snapshot:
+    return other if other is not None and _older(snap, other) else snap
 
 
 def _rank(needle: str, raw: str, name: str, exact: tuple[str, ...]) -> int | None:

@@ -107,6 +107,8 @@ class CustomerLookup:
         self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
         self._inflight: dict[str, asyncio.Task[Snapshot]] = {}
         self._auth_failed_logged = False
+        # Past the TTL, a copy stays fresh while webhooks keep it current (see lookup/feed.py).
+        self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False
 
     @overload
     async def resolve(self, query: Query, *, io: Literal[True] = True) -> Outcome: ...
@@ -206,9 +208,24 @@ class CustomerLookup:
             self._gone.pop(key, None)
         return snap
 
+    def best_copy(self, ref: str) -> Snapshot | None:
+        """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
+        return self._best_copy(ref)
+
+    def remember(self, snap: Snapshot) -> None:
+        """A copy Pivotal pushed (a webhook): it answers lookups at once, with no GET."""
+        customer = snap.customer
+        for key in (customer.id, str(customer.display_id)):
+            self._copies[key] = snap
+            self._missing.pop(key, None)
+            self._gone.pop(key, None)
+        self.directory.upsert(snap)
+
     def _fresh_copy(self, ref: str) -> Found | None:
         copy = self._best_copy(ref)
-        if copy is None or self._timer() - copy.fetched_at >= self._ttl:
+        if copy is None:
+            return None
+        if self._timer() - copy.fetched_at >= self._ttl and not self.kept_fresh(copy.fetched_at):
             return None
         return Found(copy, "cache" if self._copies.get(ref) is copy else "directory")
 
