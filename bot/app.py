@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,8 +81,13 @@ class Deps:
         await self.pivotal.aclose()
 
 
-def build_deps(settings: Settings) -> Deps:
-    """Real clients for `settings`; tests point the URLs at local fakes instead of patching."""
+def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
+    """Real clients for `settings`; tests point the URLs at local fakes instead of patching.
+
+    `timer` is the clock cached copies age by (default the process clock): tests pass one
+    they can move forward instead of reaching into the lookup.
+    """
+    timer = timer or time.monotonic
     deadline = settings.pivotal_timeout_seconds
     pivotal = PivotalClient(
         settings.api_url,
@@ -89,8 +95,8 @@ def build_deps(settings: Settings) -> Deps:
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
-    directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds)
-    lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds)
+    directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds, timer=timer)
+    lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds, timer=timer)
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_url,

@@ -13,7 +13,12 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
 DEFAULT_PIVOTAL_APP_URL = "https://my.pivotal.app"
@@ -144,6 +149,26 @@ class Settings(BaseSettings):
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+class _Given(Settings):
+    """Settings from constructor arguments alone: no environment, no .env file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def settings_from(**values: object) -> Settings:
+    """Settings built from `values` only, whatever the shell exports (sandbox and tests)."""
+    return _Given(**values)  # type: ignore[arg-type]
 
 
 def load_settings(

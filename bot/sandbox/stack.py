@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +14,7 @@ import uvicorn
 
 from bot.app import Deps, build_deps, create_app
 from bot.asgi import BotASGI
-from bot.config import Settings
+from bot.config import Settings, settings_from
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
@@ -39,7 +39,7 @@ class LocalStack:
 
 
 def stack_settings(pivotal_url: str, slack_url: str, **overrides: Any) -> Settings:
-    """Settings pointing the bot at the local fakes; `overrides` win."""
+    """Settings pointing the bot at the local fakes, from arguments only; `overrides` win."""
     values: dict[str, Any] = {
         "slack_bot_token": BOT_TOKEN,
         "slack_signing_secret": SIGNING_SECRET,
@@ -51,7 +51,7 @@ def stack_settings(pivotal_url: str, slack_url: str, **overrides: Any) -> Settin
         "intercom_app_id": "ab12cd34",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return settings_from(**values)
 
 
 def _loopback_socket(port: int = 0) -> socket.socket:
@@ -69,13 +69,17 @@ async def local_stack(
     pivotal: SandboxPivotal | None = None,
     wait_ready: bool = True,
     port: int = 0,
+    timer: Callable[[], float] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[LocalStack]:
-    """Start everything on loopback, yield it, and stop it all again."""
+    """Start everything on loopback, yield it, and stop it all again.
+
+    `timer` is the clock copies age by (tests skip it forward); `overrides` are settings.
+    """
     pivotal = pivotal or SandboxPivotal()
     slack = FakeSlack()
     settings = stack_settings(await pivotal.start(), await slack.start(), **overrides)
-    deps = build_deps(settings)
+    deps = build_deps(settings, timer=timer)
     sock = _loopback_socket(port)
     config = uvicorn.Config(
         BotASGI(create_app(deps), deps), lifespan="on", log_level="warning", access_log=False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,14 +13,32 @@ from bot.sandbox.stack import LocalStack, local_stack
 DEFAULTS: dict[str, Any] = {"log_level": "DEBUG"}
 
 
-class Harness(SlackDriver):
-    """A SlackDriver that also exposes the stack's parts (pivotal, slack, deps)."""
+class Clock:
+    """Real time plus whatever a test skipped, so cached copies age without sleeping."""
 
-    def __init__(self, stack: LocalStack):
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def skip(self, seconds: float) -> None:
+        self.skipped += seconds
+
+
+class Harness(SlackDriver):
+    """A SlackDriver that also exposes the stack's parts (pivotal, slack, deps, clock)."""
+
+    def __init__(self, stack: LocalStack, clock: Clock):
         super().__init__(stack.url, stack.driver.secret, stack.slack, stack.driver.http)
         self.stack = stack
         self.pivotal = stack.pivotal
         self.deps = stack.deps
+        self.clock = clock
+
+    def expire_copies(self) -> None:
+        """Age every cached copy past the cache TTL, so the next lookup asks Pivotal."""
+        self.clock.skip(self.deps.settings.cache_ttl_seconds)
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         await self.stack.wait_ready(timeout)
@@ -27,5 +46,6 @@ class Harness(SlackDriver):
 
 @asynccontextmanager
 async def running_bot(**overrides: Any) -> AsyncIterator[Harness]:
-    async with local_stack(**{**DEFAULTS, **overrides}) as stack:
-        yield Harness(stack)
+    clock = Clock()
+    async with local_stack(timer=clock, **{**DEFAULTS, **overrides}) as stack:
+        yield Harness(stack, clock)

@@ -25,7 +25,7 @@ async def test_cold_lookup_acks_before_pivotal_and_answers_at_response_url() -> 
         bot.pivotal.clear_requests()
         bot.pivotal.latency = 0.3
         # Expire what the walk fetched so this lookup must go to Pivotal.
-        bot.deps.lookup._ttl = 0.0
+        bot.expire_copies()
         ack, token = await bot.command("42")
         assert ack.status_code == 200
         assert ack.text == ""
@@ -108,7 +108,7 @@ async def test_cuid(bot: Harness) -> None:
 
 
 async def test_revoked_key_tells_user_an_admin_must_fix_it(bot: Harness) -> None:
-    bot.deps.lookup._ttl = 0.0
+    bot.expire_copies()
     bot.pivotal.revoke_key("pivotal_test_sandbox")
     ack, token = await bot.command("7")
     assert ack.status_code == 200
@@ -118,7 +118,7 @@ async def test_revoked_key_tells_user_an_admin_must_fix_it(bot: Harness) -> None
 
 
 async def test_unavailable_serves_stale_copy_with_as_of_note(bot: Harness) -> None:
-    bot.deps.lookup._ttl = 0.0
+    bot.expire_copies()
     bot.pivotal.set_fault("error_500")
     _ack, token = await bot.command("42")
     answer = await bot.answer(token)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, ExternalUnfurls, Settings, load_settings
+from bot.config import ConfigError, ExternalUnfurls, Settings, load_settings, settings_from
+from tests.conftest import BOT_VARIABLES
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1-secret-bot-token",
@@ -90,3 +91,24 @@ def test_serve_with_bad_config_exits_2_with_one_message(tmp_path: Path) -> None:
     assert "SLACK_BOT_TOKEN" in result.stderr
     assert "SLACK_SIGNING_SECRET" in result.stderr or "xoxb" in result.stderr
     assert "pivotal_live_secret_x" not in result.stderr + result.stdout
+
+
+def test_tests_run_without_the_bots_variables() -> None:
+    assert {"CURRENCY", "ALLOWED_TEAM_IDS", "PORT", "LOG_LEVEL", "SLACK_BOT_TOKEN"} <= BOT_VARIABLES
+    assert {k for k in os.environ if k.upper() in BOT_VARIABLES} == set()
+
+
+def test_settings_from_arguments_ignore_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CURRENCY", "EUR")
+    monkeypatch.setenv("ALLOWED_TEAM_IDS", "T999")
+    (tmp_path / ".env").write_text("LOG_LEVEL=ERROR\n")
+    monkeypatch.chdir(tmp_path)
+    settings = settings_from(**{k.lower(): v for k, v in GOOD.items()})
+    assert (settings.currency, settings.allowed_team_ids) == ("USD", frozenset())
+    assert settings.log_level == "INFO"
+    assert settings_from(**{k.lower(): v for k, v in GOOD.items()}, currency="chf").currency == (
+        "CHF"
+    )
+    assert load(GOOD).currency == "EUR"  # the real loader does read the environment
