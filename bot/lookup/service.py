@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Literal, overload
 
@@ -23,6 +23,7 @@ from bot.lookup.query import (
     Query,
     SlugQuery,
 )
+from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import (
     CustomerNotFound,
@@ -31,6 +32,7 @@ from bot.pivotal.errors import (
     PivotalRateLimited,
     PivotalUnavailable,
 )
+from bot.pivotal.models import Signals
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ FailureKind = Literal["auth", "rate_limited", "unavailable", "loading"]
 class Found:
     snapshot: Snapshot
     source: Source
+    signals: Signals | None = None  # health and owner, when webhooks told them
 
     @property
     def stale(self) -> bool:
@@ -109,6 +112,7 @@ class CustomerLookup:
         self._auth_failed_logged = False
         # Past the TTL, a copy stays fresh while webhooks keep it current (see lookup/feed.py).
         self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False
+        self.signals: SignalBook | None = None
 
     @overload
     async def resolve(self, query: Query, *, io: Literal[True] = True) -> Outcome: ...
@@ -118,6 +122,13 @@ class CustomerLookup:
 
     async def resolve(self, query: Query, *, io: bool = True) -> Outcome | None:
         """The outcome of `query`; with io=False, None when an answer would need I/O."""
+        outcome = await self._resolve(query, io=io)
+        if isinstance(outcome, Found) and self.signals is not None:
+            told = self.signals.get(outcome.snapshot.customer.display_id)
+            return replace(outcome, signals=told) if told else outcome
+        return outcome
+
+    async def _resolve(self, query: Query, *, io: bool) -> Outcome | None:
         match query:
             case HelpQuery():
                 return NeedsHelp()

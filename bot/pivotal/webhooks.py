@@ -37,6 +37,10 @@ _FROZEN = ConfigDict(frozen=True, extra="ignore")
 SIGNAL_FIELDS = frozenset(
     {"health_score", "previous_health_score", "at_risk", "churned", "owner_email"}
 )
+CUSTOMER_EVENTS = frozenset(
+    {"customer.created", "customer.updated", "customer.archived", "customer.at_risk",
+     "customer.churned", "customer.health_score_dropped"}
+)  # fmt: skip
 STATUS_EVENTS = {
     "customer.archived": "archived",
     "customer.at_risk": "at_risk",
@@ -214,7 +218,7 @@ def parse_event(body: bytes) -> WebhookEvent:
         raise BadPayload(f"not an event envelope ({', '.join(names) or 'shape'})") from None
     if envelope.type == "webhook.ping":
         return Ping(envelope.id, envelope.created_at)
-    if not envelope.type.startswith("customer."):
+    if envelope.type not in CUSTOMER_EVENTS:
         return OtherEvent(envelope.id, envelope.type, envelope.created_at, "unhandled_type")
     data = envelope.data or _Data()
     return _customer_event(envelope, data.object or {}, data.previous_attributes)

@@ -90,9 +90,11 @@ CASES: list[tuple[str, Any, type[Exception]]] = [
     ("huge time", lambda b: {**signed(b), "svix-timestamp": "9" * 40}, BadSignature),
     ("odd id", lambda b: {**signed(b), "svix-id": "msg 1\n"}, BadSignature),
     ("no headers", lambda b: {}, MissingHeaders),
-    ("no signature", lambda b: {k: v for k, v in signed(b).items() if "sig" not in k}, MissingHeaders),
+    ("no signature", lambda b: {k: v for k, v in signed(b).items() if "sig" not in k},
+     MissingHeaders),
     ("blank id", lambda b: {**signed(b), "svix-id": "  "}, MissingHeaders),
-    ("mixed spellings", lambda b: {**signed(b, prefix="webhook-"), "webhook-id": ""}, MissingHeaders),
+    ("mixed spellings", lambda b: {**signed(b, prefix="webhook-"), "webhook-id": ""},
+     MissingHeaders),
 ]  # fmt: skip
 
 
@@ -234,7 +236,8 @@ def test_status_events(kind: str, status: str | None) -> None:
     [
         (envelope("webhook.ping"), Ping, None),
         (envelope("onboarding.launched", {"id": "onb_1"}), OtherEvent, "unhandled_type"),
-        (envelope("customer.future_thing", {"id": "cus_1"}), OtherEvent, "no_display_id"),
+        (envelope("customer.future_thing", {"display_id": 1}), OtherEvent, "unhandled_type"),
+        (envelope("customer.updated", {"id": "cus_1"}), OtherEvent, "no_display_id"),
         (envelope("customer.updated"), OtherEvent, "no_display_id"),
         (envelope("customer.updated", {"display_id": "42"}), OtherEvent, "no_display_id"),
         (envelope("customer.updated", {"display_id": True}), OtherEvent, "no_display_id"),
