@@ -91,10 +91,10 @@ class Deps:
 def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
     """Real clients for `settings`; tests point the URLs at local fakes instead of patching.
 
-    `timer` is the clock cached copies age by (default the process clock): tests pass one
+    `timer` is the wall clock cached copies age by (epoch seconds): tests pass one
     they can move forward instead of reaching into the lookup.
     """
-    timer = timer or time.monotonic
+    timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
     pivotal = PivotalClient(
         settings.api_url,

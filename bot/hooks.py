@@ -38,7 +38,7 @@ class Hooks:
         """Apply one new verified event (after the answer has gone)."""
         match hook:
             case CustomerEvent():
-                applied = self.changes.apply(hook)
+                applied = await self.changes.apply(hook)
                 if applied.refetch:
                     self.refetcher.mark(applied.display_id)
                 self.applied += 1
@@ -63,7 +63,7 @@ def build_hooks(
     if secret is None:
         return None
     feed = FeedLiveness(quiet_seconds=settings.webhook_quiet_seconds, timer=timer)
-    changes = Changes(LookupCopies(lookup), signals or SignalBook(), timer=timer)
+    changes = Changes(LookupCopies(lookup), signals or SignalBook())
     lookup.kept_fresh = feed.covers
     reconcile, poll = settings.directory_reconcile_seconds, settings.directory_refresh_seconds
     # With deliveries arriving the walk is a slow reconcile (deletes send no event).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +27,7 @@ class CustomerCopies(Protocol):
 
     def best(self, display_id: int) -> Snapshot | None: ...
 
-    def put(self, snapshot: Snapshot) -> None: ...
+    async def put(self, customer: Customer) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -49,19 +48,16 @@ class Changes:
         self,
         copies: CustomerCopies,
         signals: SignalBook,
-        *,
-        timer: Callable[[], float] = time.monotonic,
     ):
         self._copies = copies
         self.signals = signals
-        self._timer = timer
         self._listeners: list[Callable[[int], None]] = []
 
     def on_change(self, listener: Callable[[int], None]) -> None:
         """Call `listener(display_id)` after each change (live cards, other replicas)."""
         self._listeners.append(listener)
 
-    def apply(self, event: CustomerEvent) -> Applied:
+    async def apply(self, event: CustomerEvent) -> Applied:
         """Apply one verified event; an older state never overwrites a newer one."""
         did = event.display_id
         current = self._copies.best(did)
@@ -69,21 +65,21 @@ class Changes:
             return self._done(event, Applied(did, "older"))
         told = self.signals.record(did, event.created_at, event.signals)
         if event.customer is not None:
-            self._copies.put(Snapshot(event.customer, self._timer(), event.created_at))
+            await self._copies.put(event.customer)
             return self._done(event, Applied(did, "replaced"))
         if current is None:
             # Nothing to merge into: the signals are kept; a lookup will GET the rest.
             return self._done(event, Applied(did, "merged" if told else "unknown"))
         merged = self._merge(current.customer, event)
-        self._copies.put(Snapshot(merged, self._timer(), event.created_at))
+        await self._copies.put(merged)
         return self._done(event, Applied(did, "merged", _needs_refetch(event, merged)))
 
-    def refreshed(self, customer: Customer, as_of: datetime) -> bool:
+    async def refreshed(self, customer: Customer) -> bool:
         """A copy fetched from Pivotal; kept unless a newer one arrived meanwhile."""
         current = self._copies.best(customer.display_id)
         if current is not None and _before(customer.updated_at, current.customer.updated_at):
             return False
-        self._copies.put(Snapshot(customer, self._timer(), as_of))
+        await self._copies.put(customer)
         if current is None or current.customer != customer:
             self.notify(customer.display_id)
             return True
@@ -155,5 +151,5 @@ class LookupCopies:
     def best(self, display_id: int) -> Snapshot | None:
         return self._lookup.best_copy(str(display_id))
 
-    def put(self, snapshot: Snapshot) -> None:
-        self._lookup.remember(snapshot)
+    async def put(self, customer: Customer) -> None:
+        await self._lookup.remember(customer)

@@ -23,7 +23,7 @@ _PUNCTUATION = re.compile(r"[^\w\s]")
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """A customer as Pivotal described it at `as_of` (`fetched_at` on the service's timer)."""
+    """A customer as Pivotal described it at `as_of`; `fetched_at` is epoch seconds."""
 
     customer: Customer
     fetched_at: float
@@ -96,7 +96,7 @@ class Directory:
         client: PivotalClient,
         *,
         refresh_seconds: float,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):

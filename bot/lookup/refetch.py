@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 
 from bot.logs import event
 from bot.lookup.changes import Changes
@@ -36,7 +35,6 @@ class Refetcher:
         per_minute: float = 6.0,
         walk_above: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ):
         self._client = client
         self._directory = directory
@@ -44,7 +42,6 @@ class Refetcher:
         self._gap = 60.0 / per_minute
         self._walk_above = walk_above
         self._sleep = sleep
-        self._now = now
         self._pending: dict[int, None] = {}  # insertion-ordered set of display_ids
         self._wake = asyncio.Event()
         self.gets = 0
@@ -87,7 +84,7 @@ class Refetcher:
             event(log, "pivotal.refetch.failed", logging.WARNING, display_id=display_id,
                   error=type(exc).__name__)  # fmt: skip
             return
-        changed = self._changes.refreshed(customer, self._now())
+        changed = await self._changes.refreshed(customer)
         event(log, "pivotal.refetch", display_id=display_id, changed=changed,
               ms=(time.monotonic() - started) * 1000)  # fmt: skip
 

@@ -1,19 +1,24 @@
-"""CustomerLookup: what finding a customer means, with cache, single-flight and stale-if-error."""
+"""CustomerLookup: what finding a customer means, with cache, single-flight and stale-if-error.
+
+Two entry points, one contract (an Outcome, never an exception):
+``peek(query)`` is synchronous, so it cannot do I/O: it answers what memory can decide
+(help, fresh copies, directory answers) and returns None when an answer needs Pivotal or
+the first directory walk. ``resolve(query)`` is async and always decides.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, overload
-
-from cachetools import LRUCache, TTLCache
+from typing import Literal
 
 from bot.logs import event
+from bot.lookup.copies import Copies, CopyStore, MemoryCopyStore
 from bot.lookup.directory import Directory, Snapshot
+from bot.lookup.flights import LocalFlights, SingleFlight
 from bot.lookup.query import (
     ChannelQuery,
     HelpQuery,
@@ -32,7 +37,7 @@ from bot.pivotal.errors import (
     PivotalRateLimited,
     PivotalUnavailable,
 )
-from bot.pivotal.models import Signals
+from bot.pivotal.models import Customer, Signals
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +86,14 @@ class Failed:
 Outcome = Found | Matches | NotFound | Unlinked | NeedsHelp | Failed
 
 
+@dataclass(frozen=True)
+class _Fetch:
+    """A directory answer that still needs the customer itself: fetch `ref`."""
+
+    ref: str
+    what: str
+
+
 class CustomerLookup:
     """Answers queries from memory where it can and from Pivotal where it must."""
 
@@ -93,174 +106,138 @@ class CustomerLookup:
         not_found_ttl: float = 30.0,
         max_entries: int = 20_000,
         directory_wait: float = 3.0,
-        timer: Callable[[], float] = time.monotonic,
+        timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        store: CopyStore | None = None,
+        flights: SingleFlight | None = None,
     ):
         self._client = client
-        self.directory = directory
-        self._ttl = ttl
-        self._timer = timer
-        self._now = now
+        self._directory = directory
         self._directory_wait = directory_wait
-        # Last good copy of each customer by display_id and cuid, fresh or not: fresh
-        # copies answer lookups, older ones stand in while Pivotal fails.
-        self._copies: LRUCache[str, Snapshot] = LRUCache(maxsize=max_entries)
-        self._missing: TTLCache[str, bool] = TTLCache(1024, ttl=not_found_ttl, timer=timer)
-        # When Pivotal last said 404 for a ref: directory copies older than that are gone too.
-        self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
-        self._inflight: dict[str, asyncio.Task[Snapshot]] = {}
+        # `timer` is wall-clock epoch seconds: copies may be written by another replica.
+        self._copies = Copies(
+            store or MemoryCopyStore(max_entries=max_entries),
+            directory.get,
+            ttl=ttl,
+            not_found_ttl=not_found_ttl,
+            clock=timer,
+            now=now,
+        )
+        self._flights = flights or LocalFlights()
         self._auth_failed_logged = False
-        # Past the TTL, a copy stays fresh while webhooks keep it current (see lookup/feed.py).
+        # Past the TTL, a copy stays fresh while webhooks keep it current (lookup/feed.py).
         self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False
         self.signals: SignalBook | None = None
 
-    @overload
-    async def resolve(self, query: Query, *, io: Literal[True] = True) -> Outcome: ...
+    def best_copy(self, ref: str) -> Snapshot | None:
+        """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
+        return self._copies.best(ref)
 
-    @overload
-    async def resolve(self, query: Query, *, io: Literal[False]) -> Outcome | None: ...
+    async def remember(self, customer: Customer) -> None:
+        """A copy Pivotal pushed (a webhook): it answers lookups at once, with no GET."""
+        self._directory.upsert(await self._copies.put(customer))
 
-    async def resolve(self, query: Query, *, io: bool = True) -> Outcome | None:
-        """The outcome of `query`; with io=False, None when an answer would need I/O."""
-        outcome = await self._resolve(query, io=io)
-        if isinstance(outcome, Found) and self.signals is not None:
-            told = self.signals.get(outcome.snapshot.customer.display_id)
-            return replace(outcome, signals=told) if told else outcome
-        return outcome
-
-    async def _resolve(self, query: Query, *, io: bool) -> Outcome | None:
+    def peek(self, query: Query) -> Outcome | None:
+        """The outcome of `query` if memory can decide it now, else None (never any I/O)."""
         match query:
-            case HelpQuery():
-                return NeedsHelp()
-            case InvalidQuery(reason=reason):
-                return NeedsHelp(reason)
+            case HelpQuery() | InvalidQuery():
+                return _help(query)
             case IdQuery(ref=ref):
-                return await self._by_ref(ref, f"#{ref}" if ref.isdigit() else ref, io=io)
+                return self._held(ref)
             case ChannelQuery() | SlugQuery() | NameQuery():
-                return await self._via_directory(query, io=io)
+                if not self._directory.ready:
+                    return None
+                step = self._listed(query)
+                return self._held(step.ref) if isinstance(step, _Fetch) else step
 
-    async def fetch(self, ref: str, *, io: bool = True) -> Found | None:
-        """A customer by display_id or cuid; raises PivotalError when nothing can be shown."""
-        fresh = self._fresh_copy(ref)
-        if fresh is not None or not io:
-            return fresh
-        if ref in self._missing:
-            raise CustomerNotFound("recently not found")
-        try:
-            return Found(await self._single_flight(ref), "pivotal")
-        except CustomerNotFound:
-            self._forget(ref)
-            raise
-        except (PivotalRateLimited, PivotalUnavailable):
-            copy = self._best_copy(ref)
-            if copy is None:
-                raise
-            return Found(copy, "stale")
+    async def resolve(self, query: Query) -> Outcome:
+        """The outcome of `query`, asking Pivotal (or waiting for the directory) if needed."""
+        match query:
+            case HelpQuery() | InvalidQuery():
+                return _help(query)
+            case IdQuery(ref=ref):
+                return await self._by_ref(ref, f"#{ref}" if ref.isdigit() else ref)
+            case ChannelQuery() | SlugQuery() | NameQuery():
+                if not self._directory.ready:
+                    if self._directory.last_error is None:
+                        await self._directory.wait_ready(self._directory_wait)
+                    if not self._directory.ready:
+                        return self._directory_failure()
+                step = self._listed(query)
+                return await self._by_ref(step.ref, step.what) if isinstance(step, _Fetch) else step
 
-    async def _by_ref(self, ref: str, what: str, *, io: bool) -> Outcome | None:
+    def _held(self, ref: str) -> Found | None:
+        fresh = self._copies.fresh(ref)
+        if fresh is not None:
+            return self._found(*fresh)
+        best = self._copies.best(ref)
+        return self._found(best, "cache") if best and self.kept_fresh(best.fetched_at) else None
+
+    def _found(self, snap: Snapshot, source: Source) -> Found:
+        told = self.signals.get(snap.customer.display_id) if self.signals else None
+        return Found(snap, source, told)
+
+    def _listed(self, query: ChannelQuery | SlugQuery | NameQuery) -> Outcome | _Fetch:
+        """What the directory says about `query`: an answer, or which customer to fetch."""
+        match query:
+            case ChannelQuery(channel_id=channel_id):
+                hits = self._directory.by_channel(channel_id)
+                if not hits:
+                    return Unlinked(channel_id)
+                what = "this channel"
+            case SlugQuery(slug=slug):
+                snap = self._directory.by_slug(slug)
+                hits = [snap] if snap else []
+                what = slug
+            case NameQuery(text=text, id_hint=id_hint):
+                hits = self._directory.search(text)
+                what = text
+                if not hits and id_hint:
+                    return _Fetch(id_hint, text)
+        if not hits:
+            return NotFound(what)
+        if len(hits) > 1:
+            return Matches(what, tuple(hits))
+        return _Fetch(hits[0].customer.id, what)
+
+    async def _by_ref(self, ref: str, what: str) -> Outcome:
         try:
-            return await self.fetch(ref, io=io)
+            return await self._fetch(ref)
         except CustomerNotFound:
             return NotFound(what)
         except PivotalError as exc:
             return self._failure(exc)
 
-    async def _via_directory(
-        self, query: ChannelQuery | SlugQuery | NameQuery, *, io: bool
-    ) -> Outcome | None:
-        if not self.directory.ready:
-            if not io:
-                return None
-            if self.directory.last_error is None:
-                await self.directory.wait_ready(self._directory_wait)
-            if not self.directory.ready:
-                return self._directory_failure()
-        match query:
-            case ChannelQuery(channel_id=channel_id):
-                hits = self.directory.by_channel(channel_id)
-                if not hits:
-                    return Unlinked(channel_id)
-                what = "this channel"
-            case SlugQuery(slug=slug):
-                snap = self.directory.by_slug(slug)
-                hits = [snap] if snap else []
-                what = slug
-            case NameQuery(text=text, id_hint=id_hint):
-                hits = self.directory.search(text)
-                what = text
-                if not hits and id_hint:
-                    return await self._by_ref(id_hint, text, io=io)
-        if not hits:
-            return NotFound(what)
-        if len(hits) > 1:
-            return Matches(what, tuple(hits))
-        return await self._by_ref(hits[0].customer.id, what, io=io)
-
-    async def _single_flight(self, ref: str) -> Snapshot:
-        task = self._inflight.get(ref)
-        if task is None:
-            task = asyncio.create_task(self._fetch_remote(ref))
-            self._inflight[ref] = task
-            task.add_done_callback(lambda done: self._settle(ref, done))
-        return await asyncio.shield(task)
-
-    def _settle(self, ref: str, task: asyncio.Task[Snapshot]) -> None:
-        self._inflight.pop(ref, None)
-        if not task.cancelled():
-            task.exception()  # retrieved here so an unawaited failure is not reported
+    async def _fetch(self, ref: str) -> Found:
+        """A customer by display_id or cuid; raises PivotalError when nothing can be shown."""
+        held = self._held(ref)
+        if held is None:
+            await self._copies.pull(ref)
+            held = self._held(ref)
+        if held is not None:
+            return held
+        if self._copies.missing(ref):
+            raise CustomerNotFound("recently not found")
+        try:
+            return self._found(
+                await self._flights.run(ref, lambda: self._fetch_remote(ref)), "pivotal"
+            )
+        except (PivotalRateLimited, PivotalUnavailable):
+            copy = self._copies.best(ref)
+            if copy is None:
+                raise
+            return self._found(copy, "stale")
 
     async def _fetch_remote(self, ref: str) -> Snapshot:
-        customer = await self._client.get_customer(ref)
-        snap = Snapshot(customer, self._timer(), self._now())
-        self._copies[customer.id] = snap
-        self._copies[str(customer.display_id)] = snap
-        for key in (customer.id, str(customer.display_id)):
-            self._missing.pop(key, None)
-            self._gone.pop(key, None)
-        return snap
-
-    def best_copy(self, ref: str) -> Snapshot | None:
-        """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
-        return self._best_copy(ref)
-
-    def remember(self, snap: Snapshot) -> None:
-        """A copy Pivotal pushed (a webhook): it answers lookups at once, with no GET."""
-        customer = snap.customer
-        for key in (customer.id, str(customer.display_id)):
-            self._copies[key] = snap
-            self._missing.pop(key, None)
-            self._gone.pop(key, None)
-        self.directory.upsert(snap)
-
-    def _fresh_copy(self, ref: str) -> Found | None:
-        copy = self._best_copy(ref)
-        if copy is None:
-            return None
-        if self._timer() - copy.fetched_at >= self._ttl and not self.kept_fresh(copy.fetched_at):
-            return None
-        return Found(copy, "cache" if self._copies.get(ref) is copy else "directory")
-
-    def _best_copy(self, ref: str) -> Snapshot | None:
-        mine, listed = self._copies.get(ref), self.directory.get(ref)
-        if listed is not None and listed.fetched_at <= self._gone.get(ref, float("-inf")):
-            listed = None
-        if mine is None or (listed is not None and listed.fetched_at > mine.fetched_at):
-            return listed
-        return mine
-
-    def _forget(self, ref: str) -> None:
-        self._missing[ref] = True
-        keys = {ref}
-        for copy in (self._copies.get(ref), self.directory.get(ref)):
-            if copy is not None:
-                keys.update((copy.customer.id, str(copy.customer.display_id)))
-        gone_at = self._timer()
-        for key in keys:
-            self._copies.pop(key, None)
-            self._gone[key] = gone_at
+        try:
+            customer = await self._client.get_customer(ref)
+        except CustomerNotFound:
+            await self._copies.tombstone(ref)
+            raise
+        return await self._copies.put(customer)
 
     def _directory_failure(self) -> Failed:
-        error = self.directory.last_error
+        error = self._directory.last_error
         return self._failure(error) if error is not None else Failed("loading")
 
     def _failure(self, exc: PivotalError) -> Failed:
@@ -273,3 +250,7 @@ class CustomerLookup:
         if isinstance(exc, PivotalRateLimited):
             return Failed("rate_limited", exc.retry_after)
         return Failed("unavailable")
+
+
+def _help(query: HelpQuery | InvalidQuery) -> NeedsHelp:
+    return NeedsHelp(query.reason if isinstance(query, InvalidQuery) else None)

@@ -28,7 +28,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             channel_id=command.get("channel_id") or "",
         )
         # No I/O before the ack: only what memory already knows can ride on it.
-        outcome = await deps.lookup.resolve(query, io=False)
+        outcome = deps.lookup.peek(query)
         if outcome is not None:
             message = render(outcome, deps.cards, shareable=True)
             await ack(response_type="ephemeral", text=message.text, blocks=message.blocks)

@@ -223,10 +223,11 @@ class FailsRightAfterTheAck:
     def __init__(self, real: object):
         self._real = real
 
-    async def resolve(self, query: object, *, io: bool = True) -> None:
-        if io:
-            raise RuntimeError("the lookup failed after the ack")
+    def peek(self, query: object) -> None:
         return None
+
+    async def resolve(self, query: object) -> None:
+        raise RuntimeError("the lookup failed after the ack")
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

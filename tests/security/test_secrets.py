@@ -142,6 +142,9 @@ async def forged_requests(bot: Harness) -> None:
 class ExplodingLookup:
     """A lookup service that fails, to drive the listener-error path end to end."""
 
+    def peek(self, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("lookup exploded")
+
     async def resolve(self, *args: object, **kwargs: object) -> None:
         raise RuntimeError("lookup exploded")
 

@@ -56,41 +56,41 @@ class Copies:
     def best(self, display_id: int) -> Snapshot | None:
         return self.rows.get(display_id)
 
-    def put(self, snapshot: Snapshot) -> None:
-        self.rows[snapshot.customer.display_id] = snapshot
+    async def put(self, customer: Customer) -> None:
+        self.rows[customer.display_id] = Snapshot(customer, 1000.0, T0)
 
 
 @pytest.fixture
 def copies() -> Copies:
     store = Copies()
-    store.put(Snapshot(Customer.model_validate(row(42)), 0.0, T0))
+    store.rows[42] = Snapshot(Customer.model_validate(row(42)), 0.0, T0)
     return store
 
 
 @pytest.fixture
 def changes(copies: Copies) -> Changes:
-    return Changes(copies, SignalBook(), timer=Timer())
+    return Changes(copies, SignalBook())
 
 
-def test_full_object_replaces_and_tells_listeners(changes: Changes, copies: Copies) -> None:
+async def test_full_object_replaces_and_tells_listeners(changes: Changes, copies: Copies) -> None:
     told: list[int] = []
     changes.on_change(told.append)
     obj = row(42, plan="growth", updated_at="2026-05-26T11:30:00Z")
-    applied = changes.apply(event("customer.updated", obj))
+    applied = await changes.apply(event("customer.updated", obj))
     assert applied.result == "replaced" and not applied.refetch
     assert copies.rows[42].customer.plan == "growth" and copies.rows[42].fetched_at == 1000.0
     assert told == [42]
 
 
-def test_older_full_object_is_dropped(changes: Changes, copies: Copies) -> None:
+async def test_older_full_object_is_dropped(changes: Changes, copies: Copies) -> None:
     obj = row(42, plan="old", updated_at="2026-05-26T10:00:00Z")
-    applied = changes.apply(event("customer.updated", obj))
+    applied = await changes.apply(event("customer.updated", obj))
     assert applied.result == "older" and copies.rows[42].customer.plan == "starter"
 
 
-def test_older_partial_by_event_time_is_dropped(changes: Changes, copies: Copies) -> None:
-    changes.apply(event("customer.updated", {"display_id": 42, "name": "New"}, T0))
-    later = changes.apply(event("customer.updated", {"display_id": 42, "name": "Old"},
+async def test_older_partial_by_event_time_is_dropped(changes: Changes, copies: Copies) -> None:
+    await changes.apply(event("customer.updated", {"display_id": 42, "name": "New"}, T0))
+    later = await changes.apply(event("customer.updated", {"display_id": 42, "name": "Old"},
                                 T0 - timedelta(seconds=1)))  # fmt: skip
     assert later.result == "older" and copies.rows[42].customer.name == "New"
 
@@ -107,10 +107,10 @@ def test_older_partial_by_event_time_is_dropped(changes: Changes, copies: Copies
         ("customer.archived", {"display_id": 42}, None, False),
     ],
 )
-def test_refetch_only_when_the_event_may_hide_changes(
+async def test_refetch_only_when_the_event_may_hide_changes(
     changes: Changes, kind: str, obj: dict[str, Any], previous: Any, refetch: bool
 ) -> None:
-    applied = changes.apply(event(kind, obj, previous_attributes=previous))
+    applied = await changes.apply(event(kind, obj, previous_attributes=previous))
     assert applied.result == "merged" and applied.refetch is refetch
 
 
@@ -125,34 +125,35 @@ def test_refetch_only_when_the_event_may_hide_changes(
         ("customer.updated", {"display_id": 42, "at_risk": False}, "active"),
     ],
 )
-def test_status_follows_the_event(
+async def test_status_follows_the_event(
     changes: Changes, copies: Copies, kind: str, obj: dict[str, Any], status: str
 ) -> None:
-    changes.apply(event(kind, obj))
+    await changes.apply(event(kind, obj))
     assert copies.rows[42].customer.status == status
 
 
-def test_no_longer_at_risk_asks_pivotal_which_status_it_is(
+async def test_no_longer_at_risk_asks_pivotal_which_status_it_is(
     changes: Changes, copies: Copies
 ) -> None:
-    changes.apply(event("customer.at_risk", {"display_id": 42}, T0))
+    await changes.apply(event("customer.at_risk", {"display_id": 42}, T0))
     obj, at = {"display_id": 42, "at_risk": False}, T0 + timedelta(seconds=1)
-    back = changes.apply(event("customer.updated", obj, at, previous_attributes={"at_risk": True}))
+    previous = {"at_risk": True}
+    back = await changes.apply(event("customer.updated", obj, at, previous_attributes=previous))
     assert back.refetch and copies.rows[42].customer.status == "at_risk"
 
 
-def test_unknown_customer_keeps_signals_only(changes: Changes, copies: Copies) -> None:
-    applied = changes.apply(event("customer.updated", {"display_id": 7, "health_score": 50}))
+async def test_unknown_customer_keeps_signals_only(changes: Changes, copies: Copies) -> None:
+    applied = await changes.apply(event("customer.updated", {"display_id": 7, "health_score": 50}))
     assert applied.result == "merged" and 7 not in copies.rows
     assert changes.signals.get(7) == Signals(health_score=50)
 
 
-def test_refreshed_copy_loses_to_a_newer_webhook(changes: Changes, copies: Copies) -> None:
-    changes.apply(
+async def test_refreshed_copy_loses_to_a_newer_webhook(changes: Changes, copies: Copies) -> None:
+    await changes.apply(
         event("customer.updated", row(42, plan="hook", updated_at="2026-05-26T11:30:00Z"))
     )
     stale = Customer.model_validate(row(42, plan="got", updated_at="2026-05-26T11:10:00Z"))
-    assert changes.refreshed(stale, T0) is False
+    assert await changes.refreshed(stale) is False
     assert copies.rows[42].customer.plan == "hook"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -26,7 +27,6 @@ from bot.lookup.service import (
 )
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import (
-    CustomerNotFound,
     PivotalAuthError,
     PivotalRateLimited,
     PivotalUnavailable,
@@ -256,12 +256,10 @@ async def test_not_found_says_what_was_asked(world: World, ref: str, what: str) 
     assert await world.lookup.resolve(IdQuery(ref)) == NotFound(what)
 
 
-async def test_fetch_raises_when_nothing_can_be_shown(world: World) -> None:
-    with pytest.raises(CustomerNotFound):
-        await world.lookup.fetch("404")
+async def test_resolve_answers_with_an_outcome_when_nothing_can_be_shown(world: World) -> None:
+    assert await world.lookup.resolve(IdQuery("404")) == NotFound("#404")
     world.upstream.failure = SERVER_ERROR
-    with pytest.raises(PivotalUnavailable):
-        await world.lookup.fetch("43")
+    assert await world.lookup.resolve(IdQuery("43")) == Failed("unavailable")
 
 
 # --- stale-if-error ---------------------------------------------------------------------
@@ -399,22 +397,21 @@ async def test_the_newest_copy_wins(world: World) -> None:
     assert stale.snapshot.customer.name == "Acme Newer"
 
 
-# --- io=False: answers that need no I/O, or None ----------------------------------------
+# --- peek: answers that need no I/O, or None --------------------------------------------
 
 
-async def test_io_false_never_makes_a_request(world: World) -> None:
+async def test_peek_never_makes_a_request(world: World) -> None:
     lookup = world.lookup
-    assert await lookup.resolve(IdQuery("42"), io=False) is None
-    assert await lookup.resolve(NameQuery("acme", id_hint=None), io=False) is None  # not ready
-    assert await lookup.resolve(ChannelQuery("C7"), io=False) is None
-    assert await lookup.fetch("42", io=False) is None
+    assert lookup.peek(IdQuery("42")) is None
+    assert lookup.peek(NameQuery("acme", id_hint=None)) is None  # not ready
+    assert lookup.peek(ChannelQuery("C7")) is None
     assert world.calls == 0
     await lookup.resolve(IdQuery("42"))
-    found(await lookup.resolve(IdQuery("42"), io=False), "cache")
-    found(await lookup.resolve(IdQuery(ACME), io=False), "cache")
+    found(lookup.peek(IdQuery("42")), "cache")
+    found(lookup.peek(IdQuery(ACME)), "cache")
     world.timer.t = TTL
     world.upstream.failure = SERVER_ERROR
-    assert await lookup.resolve(IdQuery("42"), io=False) is None  # stale needs a try first
+    assert lookup.peek(IdQuery("42")) is None  # stale needs a try first
     assert world.calls == 1
 
 
@@ -428,26 +425,32 @@ async def test_io_false_never_makes_a_request(world: World) -> None:
         (NameQuery("zzz"), NotFound("zzz")),
     ],
 )
-async def test_io_false_answers_what_needs_no_io(
-    world: World, query: Any, expected: Outcome
-) -> None:
+async def test_peek_answers_what_needs_no_io(world: World, query: Any, expected: Outcome) -> None:
     world.directory.load([customer(42), customer(7, slack_channel_id="C7")])
-    assert await world.lookup.resolve(query, io=False) == expected
+    assert world.lookup.peek(query) == expected
     assert world.calls == 0
 
 
-async def test_io_false_with_an_old_directory_copy_is_none(world: World) -> None:
+async def test_peek_with_an_old_directory_copy_is_none(world: World) -> None:
     world.directory.load([customer(42), customer(7, slack_channel_id="C7")])
     world.timer.t = TTL
     for query in (ChannelQuery("C7"), SlugQuery("acme"), NameQuery("acme"), IdQuery("7")):
-        assert await world.lookup.resolve(query, io=False) is None
-    assert await world.lookup.resolve(NameQuery("cus_x1", id_hint="cus_x1"), io=False) is None
+        assert world.lookup.peek(query) is None
+    assert world.lookup.peek(NameQuery("cus_x1", id_hint="cus_x1")) is None
     assert world.calls == 0
 
 
-async def test_io_false_never_waits_for_the_directory(world: World) -> None:
+async def test_peek_never_waits_for_the_directory(world: World) -> None:
     lookup = world.make_lookup(directory_wait=30)
-    assert await asyncio.wait_for(lookup.resolve(ChannelQuery("C7"), io=False), 1) is None
+    assert lookup.peek(ChannelQuery("C7")) is None
+    assert not inspect.iscoroutinefunction(CustomerLookup.peek)  # sync: it cannot await I/O
+
+
+async def test_peek_agrees_with_resolve_on_fresh_answers(world: World) -> None:
+    world.directory.load([customer(42), customer(7, slack_channel_id="C7")])
+    for query in (ChannelQuery("C7"), SlugQuery("acme"), NameQuery("acme"), IdQuery(ACME)):
+        assert world.lookup.peek(query) == await world.lookup.resolve(query)
+    assert world.calls == 0
 
 
 # --- channel, slug and name lookups -----------------------------------------------------
