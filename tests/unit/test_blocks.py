@@ -406,7 +406,15 @@ def test_builder_output_is_plain_data_and_not_shared() -> None:
 
 def test_customer_card_takes_no_clock() -> None:
     params = inspect.signature(customer_card).parameters
-    assert list(params) == ["customer", "links", "as_of", "minimal", "shareable", "shared_by"]
+    assert list(params) == [
+        "customer",
+        "links",
+        "as_of",
+        "minimal",
+        "shareable",
+        "shared_by",
+        "signals",
+    ]
     assert not {"now", "clock", "timer", "today"} & set(params)
 
 
