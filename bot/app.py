@@ -22,9 +22,23 @@ from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
-from bot.slack import actions, commands, errors, events, middleware, unfurls
+from bot.pivotal.ratelimit import RateGovernor
+from bot.slack import (
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    middleware,
+    options,
+    refresh,
+    shortcuts,
+    unfurls,
+)
 from bot.slack.identity import BotIdentity
+from bot.slack.middleware import EventLog
 from bot.slack.privacy import ChannelSharing
+from bot.state.wiring import Stores, build_stores
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +76,7 @@ class Deps:
     slack: AsyncWebClient
     sharing: ChannelSharing
     identity: BotIdentity
+    stores: Stores = field(default_factory=Stores.in_memory)
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
@@ -86,6 +101,11 @@ class Deps:
         await asyncio.gather(*self.background, return_exceptions=True)
         self.background.clear()
         await self.pivotal.aclose()
+        await self.stores.aclose()
+
+    @property
+    def events(self) -> EventLog:
+        return self.stores.events
 
 
 def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
@@ -96,9 +116,14 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     """
     timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
+    stores = build_stores(settings)
+    governor = RateGovernor(
+        budget=stores.budget, assumed_limit=30 if settings.pivotal_key_is_test else 60
+    )
     pivotal = PivotalClient(
         settings.api_url,
         settings.pivotal_api_key,
+        governor=governor,
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
@@ -127,8 +152,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         lookup,
         cards,
         slack,
-        ChannelSharing(slack),
+        ChannelSharing(slack, store=stores.sharing),
         BotIdentity(slack),
+        stores,
         signals=signals,
         hooks=build_hooks(settings, pivotal, directory, lookup, timer=timer, signals=signals),
     )
@@ -160,4 +186,8 @@ def create_app(deps: Deps) -> AsyncApp:
     unfurls.register(app, deps)
     actions.register(app, deps)
     events.register(app, deps)
+    options.register(app, deps)
+    refresh.register(app, deps)
+    home.register(app, deps)
+    shortcuts.register(app, deps)
     return app

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.logs import event
+from bot.lookup.search import SearchIndex, SearchResult, SearchRow
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
 from bot.pivotal.models import Customer, instant
@@ -18,7 +18,7 @@ from bot.pivotal.models import Customer, instant
 log = logging.getLogger(__name__)
 
 MAX_MATCHES = 10
-_PUNCTUATION = re.compile(r"[^\w\s]")
+INACTIVE_STATUSES = frozenset({"archived", "churned"})  # listed after active customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,10 @@ class _Index:
     by_key: dict[str, Snapshot] = field(default_factory=dict)
     by_channel: dict[str, list[Snapshot]] = field(default_factory=dict)
     by_slug: dict[str, Snapshot] = field(default_factory=dict)
-    # (searchable text, snapshot) pairs, names first; built once per walk.
-    haystack: list[tuple[str, tuple[str, ...], Snapshot]] = field(default_factory=list)
-    position: dict[str, int] = field(default_factory=dict)  # cuid -> place in haystack
+    # Folded names, slugs and domains of cuids: built once per walk, searched on every
+    # lookup; the hits are read through by_key, so a webhook's newer copy is what is found.
+    names: SearchIndex[str] = field(default_factory=lambda: SearchIndex(()))
+    stale_names: bool = False  # a webhook changed a name, slug, domain or status
 
     @classmethod
     def build(cls, snapshots: Iterable[Snapshot]) -> _Index:
@@ -54,6 +55,7 @@ class _Index:
             if snap.customer.id in index.by_key:
                 continue  # a walk may see a row twice while records change
             index.add(snap)
+        index.rebuild_names()
         return index
 
     def add(self, snap: Snapshot) -> None:
@@ -64,16 +66,16 @@ class _Index:
             self.by_channel.setdefault(c.slack_channel_id, []).append(snap)
         if c.slug:
             self.by_slug[c.slug.casefold()] = snap
-        exact = tuple(x.casefold() for x in (c.slug, c.domain) if x)
-        entry = (_fold(c.name), exact, snap)
-        if c.id in self.position:
-            self.haystack[self.position[c.id]] = entry
-        else:
-            self.position[c.id] = len(self.haystack)
-            self.haystack.append(entry)
+
+    def rebuild_names(self) -> None:
+        self.stale_names = False
+        self.names = SearchIndex(self.rows())
+
+    def rows(self) -> list[SearchRow[str]]:
+        return [_row(snap) for key, snap in self.by_key.items() if key == snap.customer.id]
 
     def replace(self, old: Snapshot, new: Snapshot) -> None:
-        """Swap one customer's entry in place (a webhook's copy), keeping its search rank."""
+        """Swap one customer's entry (a webhook's copy); the name index follows lazily."""
         c = old.customer
         for key in (c.id, str(c.display_id)):
             if self.by_key.get(key) is old:
@@ -83,9 +85,22 @@ class _Index:
             self.by_channel[c.slack_channel_id] = kept
         if c.slug and self.by_slug.get(c.slug.casefold()) is old:
             del self.by_slug[c.slug.casefold()]
-        if c.id != new.customer.id and c.id in self.position:
-            self.position[new.customer.id] = self.position.pop(c.id)
         self.add(new)
+        if _searched_by(old) != _searched_by(new):
+            self.stale_names = True
+
+    def hits(self, cuids: Iterable[str]) -> tuple[Snapshot, ...]:
+        return tuple(self.by_key[cuid] for cuid in cuids if cuid in self.by_key)
+
+
+def _searched_by(snap: Snapshot) -> tuple[object, ...]:
+    c = snap.customer
+    return (c.id, c.name, c.slug, c.domain, c.status in INACTIVE_STATUSES)
+
+
+def _row(snap: Snapshot) -> SearchRow[str]:
+    c = snap.customer
+    return SearchRow(c.id, c.name, c.slug, c.domain, c.status in INACTIVE_STATUSES)
 
 
 class Directory:
@@ -107,11 +122,13 @@ class Directory:
         self._now = now
         self._index = _Index()
         self._ready = asyncio.Event()
+        self.last_walk: WalkStats | None = None
+        self.loaded_at: float | None = None  # epoch seconds of the list now in the index
+        self.last_error: PivotalError | None = None
         self._walking: asyncio.Task[WalkStats] | None = None
+        self._renaming: asyncio.Task[None] | None = None
         # How long to wait between walks, asked after each one (webhooks slow it down).
         self.interval: Callable[[], float] = lambda: self._refresh
-        self.last_walk: WalkStats | None = None
-        self.last_error: PivotalError | None = None
 
     @property
     def ready(self) -> bool:
@@ -119,7 +136,9 @@ class Directory:
         return self._ready.is_set()
 
     def __len__(self) -> int:
-        return len(self._index.haystack)
+        if self._index.stale_names:
+            return len(self._index.rows())
+        return len(self._index.names)
 
     async def wait_ready(self, timeout: float) -> bool:
         try:
@@ -132,6 +151,7 @@ class Directory:
         """Replace the index with `customers`, fetched now (also used by tests)."""
         fetched_at, as_of = self._timer(), self._now()
         self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
+        self.loaded_at = as_of.timestamp()
         self._ready.set()
 
     def upsert(self, snap: Snapshot) -> None:
@@ -140,6 +160,7 @@ class Directory:
         old = self._index.by_key.get(c.id) or self._index.by_key.get(str(c.display_id))
         if old is None:
             self._index.add(snap)
+            self._index.stale_names = True
         elif not _older(snap, old):
             self._index.replace(old, snap)
 
@@ -162,13 +183,16 @@ class Directory:
             if pages % 10 == 0:
                 event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
                       seconds=time.monotonic() - started)  # fmt: skip
+        # Folding 100,000 names takes seconds: off the event loop, so acks keep flowing.
+        index = await asyncio.to_thread(_Index.build, snapshots)
         # A webhook may have delivered a newer copy while the walk was reading pages.
-        current = self._index.by_key
-        self._index = _Index.build(
-            _newest(snap, current.get(snap.customer.id)) for snap in snapshots
-        )
+        newer = [s for s in self._index.by_key.values() if _newer_than_listed(s, index)]
+        self._index = index
+        for snap in newer:
+            self.upsert(snap)
+        self.loaded_at = self._now().timestamp()
         self._ready.set()
-        stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)
+        stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
         self.last_walk = stats
         event(log, "directory.walk.done", pages=stats.pages, customers=stats.customers,
               skipped=stats.skipped, seconds=stats.seconds)  # fmt: skip
@@ -199,44 +223,35 @@ class Directory:
     def by_slug(self, slug: str) -> Snapshot | None:
         return self._index.by_slug.get(slug.casefold())
 
-    def search(self, text: str, *, limit: int = MAX_MATCHES) -> list[Snapshot]:
-        """Exact name/slug/domain matches first, then word prefixes, then substrings."""
-        needle, raw = _fold(text), text.strip().casefold()
-        if not needle and not raw:
-            return []
-        ranked: list[tuple[int, int, str, Snapshot]] = []
-        for name, exact, snap in self._index.haystack:
-            rank = _rank(needle, raw, name, exact)
-            if rank is not None:
-                archived = 1 if snap.customer.status in ("archived", "churned") else 0
-                ranked.append((rank, archived, name, snap))
-        ranked.sort(key=lambda row: row[:3])
-        best = ranked[0][0] if ranked else None
-        if best == 0:  # an exact hit hides looser ones
-            ranked = [row for row in ranked if row[0] == 0]
-        return [row[3] for row in ranked[:limit]]
+    def search(self, text: str, *, limit: int = MAX_MATCHES) -> SearchResult[Snapshot]:
+        """The best `limit` matches for `text` (exact, then prefix, then fuzzy) and their total."""
+        found = self._names().search(text, limit=limit)
+        return SearchResult(self._index.hits(found.hits), found.total)
+
+    def exact(self, text: str) -> tuple[Snapshot, ...]:
+        """Customers whose name, slug or domain is exactly `text` (case and accents aside)."""
+        return self._index.hits(self._names().exact(text))
+
+    def _names(self) -> SearchIndex[str]:
+        """The name index; after webhook renames, rebuilt off the event loop (~1 s per 10k)."""
+        index = self._index
+        if index.stale_names and (self._renaming is None or self._renaming.done()):
+            try:
+                self._renaming = asyncio.get_running_loop().create_task(_reindex(index))
+            except RuntimeError:  # no event loop (a script or a test): rebuild right here
+                index.rebuild_names()
+        return index.names
+
+
+async def _reindex(index: _Index) -> None:
+    index.stale_names = False
+    index.names = await asyncio.to_thread(SearchIndex, index.rows())
 
 
 def _older(snap: Snapshot, than: Snapshot) -> bool:
     return instant(snap.customer.updated_at) < instant(than.customer.updated_at)
 
 
-def _newest(snap: Snapshot, other: Snapshot | None) -> Snapshot:
-    return other if other is not None and _older(snap, other) else snap
-
-
-def _rank(needle: str, raw: str, name: str, exact: tuple[str, ...]) -> int | None:
-    if (needle and needle == name) or raw in exact:
-        return 0
-    if not needle:
-        return None
-    if name.startswith(needle) or f" {needle}" in f" {name}":
-        return 1
-    if needle in name or any(raw in key for key in exact):
-        return 2
-    return None
-
-
-def _fold(text: str) -> str:
-    """Case- and punctuation-blind form of a name: "Acme Co." and "acme co" meet."""
-    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
+def _newer_than_listed(snap: Snapshot, index: _Index) -> bool:
+    listed = index.by_key.get(snap.customer.id)
+    return listed is not None and listed is not snap and _older(listed, snap)

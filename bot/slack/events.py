@@ -14,7 +14,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def on_sharing_changed(event: dict[str, Any]) -> None:
         channel = event.get("channel")
         if isinstance(channel, str):
-            deps.sharing.forget(channel)
+            await deps.sharing.forget(channel)
 
     app.event("channel_shared")(on_sharing_changed)
     app.event("channel_unshared")(on_sharing_changed)

@@ -5,14 +5,23 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Protocol
 
-from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import event
+from bot.state.memory import MemorySharing
 
 log = logging.getLogger(__name__)
+
+
+class SharingStore(Protocol):
+    """Where learned sharing status is kept: this process, or Redis for every replica."""
+
+    async def get(self, channel_id: str) -> bool | None: ...
+    async def put(self, channel_id: str, external: bool) -> None: ...
+    async def forget(self, channel_id: str) -> None: ...
 
 
 class ChannelSharing:
@@ -24,22 +33,23 @@ class ChannelSharing:
         *,
         ttl: float = 600,
         timer: Callable[[], float] = time.monotonic,
+        store: SharingStore | None = None,
     ):
         self._client = client
-        self._known: TTLCache[str, bool] = TTLCache(4096, ttl=ttl, timer=timer)
+        self._known = store or MemorySharing(ttl=ttl, timer=timer)
 
-    def forget(self, channel_id: str) -> None:
+    async def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""
-        self._known.pop(channel_id, None)
+        await self._known.forget(channel_id)
 
     async def is_external(self, channel_id: str, hint: object = None) -> bool:
         """`hint` is the event's is_ext_shared_channel when the event carried one."""
         if isinstance(hint, bool):
-            self._known[channel_id] = hint
+            await self._known.put(channel_id, hint)
             return hint
         if channel_id.startswith("D"):
             return False  # a direct message is never shared with another organisation
-        known = self._known.get(channel_id)
+        known = await self._known.get(channel_id)
         if known is not None:
             return known
         try:
@@ -54,5 +64,5 @@ class ChannelSharing:
             or channel.get("is_pending_ext_shared")
             or channel.get("connected_team_ids")
         )
-        self._known[channel_id] = external
+        await self._known.put(channel_id, external)
         return external

@@ -76,6 +76,9 @@ async def test_created_customer_is_found_by_name_at_once(bot: Harness) -> None:
            "slug": "brand-new-co", "domain": "brandnew.example"}  # fmt: skip
     obj = {**rest(bot, 42), **new}
     assert await deliver(bot, envelope("customer.created", obj)) == 202
+    assert bot.deps.directory.get("900") is not None  # by id at once
+    bot.deps.directory.exact("brand new co")  # by name once the index is rebuilt, off-loop
+    await until(lambda: bool(bot.deps.directory.exact("brand new co")))
     bot.pivotal.clear_requests()
     card = await bot.lookup("brand new co")
     assert card["blocks"][0]["text"]["text"] == "Brand New Co"

@@ -199,8 +199,8 @@ def test_directory_upsert_replaces_in_place_and_keeps_newer() -> None:
     fields = {"slack_channel_id": "C0NEW", "slug": "renamed", "updated_at": "2026-05-26T11:30:00Z"}
     moved = Customer.model_validate(row(1, name="Renamed", **fields))
     directory.upsert(Snapshot(moved, 5.0, T0))
-    assert [s.customer.name for s in directory.search("renamed")] == ["Renamed"]
-    assert directory.search("name 1") == [] and len(directory) == 2
+    assert [s.customer.name for s in directory.search("renamed").hits] == ["Renamed"]
+    assert directory.exact("name 1") == () and len(directory) == 2
     assert directory.by_channel("C0NEW")[0].customer.name == "Renamed"
     assert directory.by_slug("renamed") is not None
     older = Customer.model_validate(row(1, name="Older"))
