@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import os
 import signal
+import socket
+import termios
 import threading
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
@@ -75,6 +79,10 @@ class BotThread(Generic[_T]):
             error = None if done.cancelled() else done.exception()
             self._entered.set_exception(error or RuntimeError("the bot stopped while starting"))
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
     def call(self, work: Coroutine[Any, Any, _R]) -> _R:
         """Run `work` on the bot's loop and wait for it; Ctrl-C cancels it and propagates."""
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
@@ -98,3 +106,50 @@ class BotThread(Generic[_T]):
             return False
         self._loop.close()
         return True
+
+
+class CtrlC:
+    """Makes Ctrl-C end the demo even when readline misses it.
+
+    Typed right after other keys, Ctrl-C can be lost inside readline: the terminal drops the
+    keys not yet read, and readline goes back to waiting for them without looking at the
+    signal. Python's C-level handler still writes to the wakeup fd, which the bot's loop
+    watches; when the main thread has not claimed the interrupt within `grace` seconds, the
+    loop restores the terminal, says goodbye and ends the process itself.
+    """
+
+    def __init__(self, out: TextIO, goodbye: str, *, terminal_fd: int, grace: float = 0.5):
+        self._out, self._goodbye, self._fd, self._grace = out, goodbye, terminal_fd, grace
+        self._claimed = threading.Lock()
+        self._reader, self._writer = socket.socketpair()
+        self._saved: list[Any] | None = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch for SIGINT on `loop` (call from the main thread, before reading lines)."""
+        for sock in (self._reader, self._writer):
+            sock.setblocking(False)
+        with contextlib.suppress(termios.error):
+            self._saved = termios.tcgetattr(self._fd)
+        signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        loop.call_soon_threadsafe(loop.add_reader, self._reader.fileno(), self._woken, loop)
+
+    def uninstall(self) -> None:
+        signal.set_wakeup_fd(-1)
+
+    def claim(self) -> bool:
+        """True for the first to handle the interrupt (the main thread or the watchdog)."""
+        return self._claimed.acquire(blocking=False)
+
+    def _woken(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(BlockingIOError):
+            if signal.SIGINT in self._reader.recv(64):
+                loop.call_later(self._grace, self._force)
+
+    def _force(self) -> None:
+        if not self.claim():
+            return
+        if self._saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self._fd, termios.TCSANOW, self._saved)
+        print(f"\n{self._goodbye}", file=self._out, flush=True)
+        os._exit(0)
