@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cachetools import TTLCache
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.logs import event
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 Next = Callable[[], Awaitable[BoltResponse | None]]
@@ -36,8 +33,8 @@ class EventDedupe:
         return True
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    allowed = deps.settings.allowed_team_ids
+def register(app: AsyncApp, allowed: frozenset[str]) -> None:
+    """The allow-list (when `allowed` names workspaces) and event dedupe."""
     dedupe = EventDedupe()
 
     async def only_allowed_workspaces(context: AsyncBoltContext, next: Next) -> BoltResponse | None:

@@ -1,10 +1,14 @@
-"""Is a channel shared with another organisation? Cached per channel, failing closed."""
+"""Is a channel shared with another organisation, and so what may a card show there?
+
+Sharing status is cached per channel and fails closed (unknown counts as shared).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from enum import StrEnum
 
 from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -15,6 +19,14 @@ from bot.logs import event
 log = logging.getLogger(__name__)
 
 
+class CardMode(StrEnum):
+    """What a card posted in a channel may show."""
+
+    FULL = "full"
+    MINIMAL = "minimal"  # no financial fields: MRR, plan, orders, integration ids
+    OFF = "off"  # no card at all
+
+
 class ChannelSharing:
     """Answers "could people outside this workspace see a message here?"."""
 
@@ -22,15 +34,21 @@ class ChannelSharing:
         self,
         client: AsyncWebClient,
         *,
+        shared: CardMode = CardMode.MINIMAL,
         ttl: float = 600,
         timer: Callable[[], float] = time.monotonic,
     ):
         self._client = client
+        self._shared = shared
         self._known: TTLCache[str, bool] = TTLCache(4096, ttl=ttl, timer=timer)
 
     def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""
         self._known.pop(channel_id, None)
+
+    async def card_mode(self, channel_id: str, hint: object = None) -> CardMode:
+        """Full in this workspace's own channels; the configured mode where others may look."""
+        return self._shared if await self.is_external(channel_id, hint) else CardMode.FULL
 
     async def is_external(self, channel_id: str, hint: object = None) -> bool:
         """`hint` is the event's is_ext_shared_channel when the event carried one."""
