@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench sandbox clean
+.PHONY: demo test lint typecheck unit bench sandbox clean redis-server
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) (first run only, about half a minute)..."
@@ -16,7 +16,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/pivotal-bot demo
 
-test: $(STAMP) lint typecheck unit
+test: $(STAMP) redis-server lint typecheck unit
+
+# The replica tests start their own redis-server (no persistence) and stop it at the end.
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing redis-server (the replica tests start their own)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else \
+	    echo "redis-server is missing: install it (sudo apt-get install redis-server, or brew install redis), then run make test again"; \
+	    exit 1; \
+	  fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests benchmarks

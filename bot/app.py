@@ -19,10 +19,24 @@ from bot.logs import event
 from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.pivotal.client import PivotalClient
-from bot.slack import actions, commands, errors, events, middleware, unfurls
+from bot.pivotal.ratelimit import RateGovernor
+from bot.slack import (
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    middleware,
+    options,
+    refresh,
+    shortcuts,
+    unfurls,
+)
 from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
+from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
+from bot.state.wiring import Stores, build_stores
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +53,7 @@ class Deps:
     slack: AsyncWebClient
     sharing: ChannelSharing
     identity: BotIdentity
+    stores: Stores = field(default_factory=Stores.in_memory)
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -51,6 +66,8 @@ class Deps:
             inflight=self.inflight,
             slack=self.slack,
             app_url=self.settings.app_url,
+            directory=self.directory,
+            recent=self.stores.recent,
         )
 
     async def start(self) -> None:
@@ -69,6 +86,11 @@ class Deps:
         await asyncio.gather(*self.background, return_exceptions=True)
         self.background.clear()
         await self.pivotal.aclose()
+        await self.stores.aclose()
+
+    @property
+    def events(self) -> EventLog:
+        return self.stores.events
 
 
 def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
@@ -79,9 +101,14 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     """
     timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
+    stores = build_stores(settings)
+    governor = RateGovernor(
+        budget=stores.budget, assumed_limit=30 if settings.pivotal_key_is_test else 60
+    )
     pivotal = PivotalClient(
         settings.api_url,
         settings.pivotal_api_key,
+        governor=governor,
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
@@ -108,8 +135,11 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         lookup,
         cards,
         slack,
-        ChannelSharing(slack, shared=CardMode(settings.external_unfurls.value)),
+        ChannelSharing(
+            slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
+        ),
         BotIdentity(slack),
+        stores,
     )
 
 
@@ -133,11 +163,15 @@ def create_app(deps: Deps) -> AsyncApp:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    middleware.register(app, settings.allowed_team_ids)
+    middleware.register(app, settings.allowed_team_ids, deps.events)
     errors.register(app)
     listeners = deps.listeners()
     commands.register(app, listeners)
     unfurls.register(app, listeners)
     actions.register(app, listeners)
     events.register(app, listeners)
+    options.register(app, listeners)
+    refresh.register(app, listeners)
+    home.register(app, listeners)
+    shortcuts.register(app, listeners)
     return app

@@ -1,4 +1,4 @@
-"""ASGI entry: Bolt at /slack/events, liveness at /healthz, readiness at /readyz."""
+"""ASGI entry: Bolt at /slack/events, /healthz, /readyz and Prometheus /metrics."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 
+from bot import metrics
 from bot.app import Deps
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,9 @@ class BotASGI:
             await _json(send, 200, {"status": "ok"})
         elif path == "/readyz" and method in ("GET", "HEAD"):
             await self._ready(send)
+        elif path == "/metrics" and method in ("GET", "HEAD"):
+            page = metrics.exposition(await metrics.read(self._deps))
+            await _body(send, 200, metrics.CONTENT_TYPE, page)
         elif path == EVENTS_PATH and method == "POST":
             if self._verifying and not _plausibly_signed(scope):
                 # Refused before Bolt: its verifier raises on a non-numeric timestamp.
@@ -82,9 +86,12 @@ def _plausibly_signed(scope: Scope) -> bool:
 
 
 async def _json(send: Send, status: int, body: dict[str, Any]) -> None:
-    payload = json.dumps(body).encode()
+    await _body(send, status, "application/json", json.dumps(body).encode())
+
+
+async def _body(send: Send, status: int, content_type: str, payload: bytes) -> None:
     headers = [
-        (b"content-type", b"application/json"),
+        (b"content-type", content_type.encode()),
         (b"content-length", str(len(payload)).encode()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
     port: int = Field(default=3000, ge=1, le=65_535)
     log_level: str = "INFO"
+    redis_url: SecretStr | None = None  # may carry a password
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -102,6 +104,16 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             return None
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        problem = redis_url_problem(value.get_secret_value().strip())
+        if problem:
+            raise ValueError(problem)
+        return SecretStr(value.get_secret_value().strip())
 
     @field_validator("currency")
     @classmethod
@@ -149,6 +161,24 @@ class Settings(BaseSettings):
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
+
+
+def redis_url_problem(url: str) -> str | None:
+    """Why `url` cannot be a Redis URL (never echoing it: it may hold a password), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "must be redis://host:port/db, rediss://… or unix:///path (port not a number)"
+    if parts.scheme in ("redis", "rediss"):
+        if not parts.hostname:
+            return "must name a host: redis://host:6379/0"
+        if parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            return "the database after the host must be a number: redis://host:6379/0"
+        return None if port is None or port > 0 else "the port must be 1-65535"
+    if parts.scheme == "unix":
+        return None if parts.path.startswith("/") else "must be unix:///absolute/path.sock"
+    return "must start with redis://, rediss:// or unix://"
 
 
 class _Given(Settings):

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from bot import metrics
 from bot.logs import event
 from bot.pivotal.errors import (
     CustomerNotFound,
@@ -82,7 +83,7 @@ class PivotalClient:
         """GET /customers/{ref} where ref is a display_id or cuid (validated, path-encoded)."""
         if not is_safe_customer_ref(ref):
             raise CustomerNotFound(f"not a customer id: {ref[:20]!r}", status=None)
-        self.governor.check()
+        await self.governor.admit()
         body = await self._get(f"customers/{quote(ref, safe='')}", route="/customers/{id}")
         try:
             return Customer.model_validate(body)
@@ -96,7 +97,7 @@ class PivotalClient:
         if background:
             await self.governor.wait_for_background()
         else:
-            self.governor.check()
+            await self.governor.admit()
         params: dict[str, str | int] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
@@ -152,6 +153,8 @@ class PivotalClient:
         remaining: float,
         attempt: int,
     ) -> dict[str, Any]:
+        if attempt > 1:
+            await self.governor.admit()  # a retry is one more request against the window
         read = max(0.1, min(self._read_timeout, remaining))
         timeout = httpx.Timeout(read, connect=min(self._connect_timeout, read), pool=read)
         started = self._clock()
@@ -167,6 +170,8 @@ class PivotalClient:
             self._log(route, "unreadable", started, attempt)
             raise PivotalUnavailable("Pivotal sent a body that cannot be read") from exc
         self.governor.observe(response.headers, response.status_code)
+        if response.status_code == 429:
+            await self.governor.share_block()
         self._log(route, response.status_code, started, attempt)
         if response.is_success:
             return _json_object(response)
@@ -174,6 +179,7 @@ class PivotalClient:
 
     def _log(self, route: str, status: object, started: float, attempt: int) -> None:
         ms = (self._clock() - started) * 1000
+        metrics.count_pivotal_request(route, status)
         info = self.governor.info()
         event(log, "pivotal.request", route=route, status=status, ms=ms, attempt=attempt,
               remaining=info.remaining)  # fmt: skip

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.pivotal.errors import PivotalRateLimited
 
@@ -23,6 +24,19 @@ class RateInfo:
     reset_in: float | None
 
 
+class SharedBudget(Protocol):
+    """The key's window as every replica sees it (Redis); None answers mean "cannot say"."""
+
+    async def take(self, limit: int, *, keep: int) -> float | None:
+        """Count one request if more than `keep` slots are free: 0.0, else seconds to wait."""
+
+    async def block(self, until: float) -> None:
+        """Nobody sends before `until` (epoch seconds), from a 429's Retry-After."""
+
+    async def blocked_until(self) -> float | None:
+        """Epoch seconds before which nobody may send (0.0 if none)."""
+
+
 class RateGovernor:
     """Shares one key's budget between interactive lookups and background walks.
 
@@ -37,7 +51,12 @@ class RateGovernor:
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         reserve_fraction: float = 0.25,
+        budget: SharedBudget | None = None,
+        assumed_limit: int = 60,
     ):
+        self.budget = budget
+        self._assumed_limit = assumed_limit
+        self._shared_block = 0.0  # a 429's block, on the wall clock, not yet shared
         self._clock = clock
         self._wall = wall
         self._sleep = sleep
@@ -70,6 +89,7 @@ class RateGovernor:
                 wait = self._reset_in(now) or 1.0
             wait = min(max(wait, 0.5), MAX_WAIT)
             self._blocked_until = max(self._blocked_until, now + wait)
+            self._shared_block = max(self._shared_block, self._wall() + wait)
 
     def info(self) -> RateInfo:
         return RateInfo(self._limit, self._remaining, self._reset_in(self._clock()))
@@ -80,15 +100,48 @@ class RateGovernor:
         if wait > 0:
             raise PivotalRateLimited("Pivotal rate limit reached", retry_after=wait, status=None)
 
+    async def admit(self) -> None:
+        """check(), then count the request in the shared window (when replicas share one)."""
+        self.check()
+        wait = await self._take_shared(keep=0)
+        if wait > 0:
+            raise PivotalRateLimited("Pivotal rate limit reached", retry_after=wait, status=None)
+
+    async def share_block(self) -> None:
+        """Tell the other replicas about a 429 this one received."""
+        if self.budget is not None and self._shared_block:
+            until, self._shared_block = self._shared_block, 0.0
+            await self.budget.block(until)
+
     async def wait_for_background(self) -> None:
         """Sleep until background work may spend a request without starving users."""
-        while (wait := self._wait_needed(reserve=self._reserve())) > 0:
+        while True:
+            wait = self._wait_needed(reserve=self._reserve())
+            if wait <= 0:
+                wait = await self._take_shared(keep=self._reserve(self.shared_limit()))
+                if wait <= 0:
+                    return
             await self._sleep(min(wait, 5.0))
 
-    def _reserve(self) -> int:
-        if self._limit is None:
+    def shared_limit(self) -> int:
+        """The limit the shared window counts against: the key's, once a response said it."""
+        return self._limit or self._assumed_limit
+
+    async def _take_shared(self, *, keep: int) -> float:
+        """Seconds to wait before the shared window allows a request; 0.0 once counted."""
+        if self.budget is None:
+            return 0.0
+        blocked = await self.budget.blocked_until()
+        if blocked and blocked > self._wall():
+            return min(blocked - self._wall(), MAX_WAIT)
+        wait = await self.budget.take(self.shared_limit(), keep=keep)
+        return wait or 0.0  # None: the shared window cannot say, go by this process alone
+
+    def _reserve(self, limit: int | None = None) -> int:
+        limit = limit or self._limit
+        if limit is None:
             return 0
-        return max(1, int(self._limit * self._reserve_fraction))
+        return max(1, int(limit * self._reserve_fraction))
 
     def _wait_needed(self, *, reserve: int) -> float:
         now = self._clock()

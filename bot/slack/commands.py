@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -10,6 +11,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot.lookup.query import Query, parse_query
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
+from bot.slack.recents import remember, user_of
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 
@@ -29,14 +31,18 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         outcome = deps.lookup.peek(query)
         if outcome is None:
             respond = args.respond
-            return Reply(later=lambda: answer(query, respond, started))
+            return Reply(later=lambda: answer(query, command, respond, started))
         log_lookup("command", outcome, started, instant=True)
+        remember(deps, user_of(command), outcome, command.get("channel_id") or "")
         return Reply.card(render(outcome, deps.cards, shareable=True))
 
-    async def answer(query: Query, respond: AsyncRespond, started: float) -> None:
+    async def answer(
+        query: Query, command: dict[str, Any], respond: AsyncRespond, started: float
+    ) -> None:
         outcome = await deps.lookup.resolve(query)
         message = render(outcome, deps.cards, shareable=True)
         await reply(respond, message, response_type="ephemeral")
         log_lookup("command", outcome, started, instant=False)
+        remember(deps, user_of(command), outcome, command.get("channel_id") or "")
 
     listen(app.command(COMMAND), deps.inflight, on_customer)

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.customer import CardSettings
+from bot.lookup.directory import Directory
 from bot.lookup.query import Query
 from bot.lookup.service import Outcome
 from bot.slack.privacy import ChannelSharing
+from bot.state.recent import RecentLookups
 
 
 class Lookup(Protocol):
@@ -29,6 +31,10 @@ class Lookup(Protocol):
 
     async def resolve(self, query: Query) -> Outcome:
         """The answer to `query`, asking Pivotal if it must."""
+        ...
+
+    async def refetch(self, ref: str) -> Outcome:
+        """The customer `ref` fetched from Pivotal now, whatever memory holds."""
         ...
 
 
@@ -63,3 +69,5 @@ class ListenerDeps:
     inflight: InFlight
     slack: AsyncWebClient
     app_url: str  # the Pivotal web app, whose customer links listeners recognise
+    directory: Directory  # read-only here: search, type-ahead, channel and slug look-ups
+    recent: RecentLookups  # each user's own recent lookups, for their App Home

@@ -13,7 +13,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
     def on_sharing_changed(args: AsyncArgs) -> Reply:
         channel = (args.event or {}).get("channel")
         if isinstance(channel, str):
-            deps.sharing.forget(channel)
+            return Reply(later=lambda: deps.sharing.forget(channel))
         return Reply()
 
     listen(app.event("channel_shared"), deps.inflight, on_sharing_changed)

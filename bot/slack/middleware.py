@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
-from cachetools import TTLCache
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
@@ -16,26 +14,15 @@ from bot.logs import event
 log = logging.getLogger(__name__)
 Next = Callable[[], Awaitable[BoltResponse | None]]
 
-# Slack retries an event for up to about 5 minutes; remember ids well past that.
-EVENT_MEMORY_SECONDS = 3600
+
+class EventLog(Protocol):
+    """Remembers event_ids: in this process, or in Redis across replicas."""
+
+    async def first_time(self, event_id: str) -> bool: ...
 
 
-class EventDedupe:
-    """Each event_id is processed once, including retries of a delivery whose ack was lost."""
-
-    def __init__(self, *, timer: Callable[[], float] = time.monotonic):
-        self._seen: TTLCache[str, bool] = TTLCache(50_000, ttl=EVENT_MEMORY_SECONDS, timer=timer)
-
-    def first_time(self, event_id: str) -> bool:
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = True
-        return True
-
-
-def register(app: AsyncApp, allowed: frozenset[str]) -> None:
-    """The allow-list (when `allowed` names workspaces) and event dedupe."""
-    dedupe = EventDedupe()
+def register(app: AsyncApp, allowed: frozenset[str], dedupe: EventLog) -> None:
+    """The allow-list (when `allowed` names workspaces) and event dedupe through `dedupe`."""
 
     async def only_allowed_workspaces(context: AsyncBoltContext, next: Next) -> BoltResponse | None:
         if not ({context.team_id, context.enterprise_id} & allowed):
@@ -50,7 +37,7 @@ def register(app: AsyncApp, allowed: frozenset[str]) -> None:
     @app.middleware
     async def once_per_event(body: dict[str, Any], next: Next) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if isinstance(event_id, str) and not dedupe.first_time(event_id):
+        if isinstance(event_id, str) and not await dedupe.first_time(event_id):
             event(log, "slack.event.duplicate", event_id=event_id)
             return BoltResponse(status=200, body="")
         return await next()

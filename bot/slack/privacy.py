@@ -9,12 +9,13 @@ import logging
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Protocol
 
-from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import event
+from bot.state.memory import MemorySharing
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,14 @@ class CardMode(StrEnum):
     OFF = "off"  # no card at all
 
 
+class SharingStore(Protocol):
+    """Where learned sharing status is kept: this process, or Redis for every replica."""
+
+    async def get(self, channel_id: str) -> bool | None: ...
+    async def put(self, channel_id: str, external: bool) -> None: ...
+    async def forget(self, channel_id: str) -> None: ...
+
+
 class ChannelSharing:
     """Answers "could people outside this workspace see a message here?"."""
 
@@ -37,14 +46,15 @@ class ChannelSharing:
         shared: CardMode = CardMode.MINIMAL,
         ttl: float = 600,
         timer: Callable[[], float] = time.monotonic,
+        store: SharingStore | None = None,
     ):
         self._client = client
         self._shared = shared
-        self._known: TTLCache[str, bool] = TTLCache(4096, ttl=ttl, timer=timer)
+        self._known = store or MemorySharing(ttl=ttl, timer=timer)
 
-    def forget(self, channel_id: str) -> None:
+    async def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""
-        self._known.pop(channel_id, None)
+        await self._known.forget(channel_id)
 
     async def card_mode(self, channel_id: str, hint: object = None) -> CardMode:
         """Full in this workspace's own channels; the configured mode where others may look."""
@@ -53,11 +63,11 @@ class ChannelSharing:
     async def is_external(self, channel_id: str, hint: object = None) -> bool:
         """`hint` is the event's is_ext_shared_channel when the event carried one."""
         if isinstance(hint, bool):
-            self._known[channel_id] = hint
+            await self._known.put(channel_id, hint)
             return hint
         if channel_id.startswith("D"):
             return False  # a direct message is never shared with another organisation
-        known = self._known.get(channel_id)
+        known = await self._known.get(channel_id)
         if known is not None:
             return known
         try:
@@ -72,5 +82,5 @@ class ChannelSharing:
             or channel.get("is_pending_ext_shared")
             or channel.get("connected_team_ids")
         )
-        self._known[channel_id] = external
+        await self._known.put(channel_id, external)
         return external

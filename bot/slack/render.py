@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from bot import metrics
 from bot.blocks import errors
 from bot.blocks.customer import CardSettings, Message, customer_card
 from bot.blocks.help import help_message
@@ -46,8 +47,8 @@ def render(
                 shareable=shareable and not minimal,
                 shared_by=shared_by,
             )
-        case Matches(text=text, snapshots=snaps):
-            return match_list(text, [s.customer for s in snaps])
+        case Matches(text=text, snapshots=snaps, total=total):
+            return match_list(text, [s.customer for s in snaps], total=total)
         case NotFound(what=what):
             return errors.not_found(what)
         case Unlinked(channel_id=channel_id):
@@ -69,6 +70,7 @@ def log_lookup(surface: str, outcome: Outcome, started: float, *, instant: bool)
         display_id, source = outcome.snapshot.customer.display_id, outcome.source
     elif isinstance(outcome, Failed):
         reason = outcome.kind
+    metrics.count_lookup(surface, type(outcome).__name__.lower(), source)
     event(log, "lookup", surface=surface, outcome=type(outcome).__name__.lower(),
           display_id=display_id, source=source, reason=reason, in_ack=instant,
           ms=(time.monotonic() - started) * 1000)  # fmt: skip

@@ -159,6 +159,9 @@ class ExplodingLookup:
             raise RuntimeError("lookup exploded")
         return await self.real.resolve(query)
 
+    async def refetch(self, ref: str) -> Outcome:
+        return await self.real.refetch(ref)
+
 
 async def a_listener_crash(bot: Harness) -> None:
     # The guard logs the error (and a traceback at DEBUG) and still answers the user.

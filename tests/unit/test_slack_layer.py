@@ -69,6 +69,8 @@ def test_listener_deps_are_frozen() -> None:
         inflight=InFlight(),
         slack=SimpleNamespace(),  # type: ignore[arg-type]
         app_url="https://my.pivotal.app",
+        directory=SimpleNamespace(),  # type: ignore[arg-type]
+        recent=SimpleNamespace(),  # type: ignore[arg-type]
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         deps.lookup = SimpleNamespace()  # type: ignore[misc]

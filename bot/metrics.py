@@ -1,0 +1,126 @@
+"""Prometheus metrics: counters bumped where things happen, gauges read at scrape time.
+
+Labels are closed sets (surface, outcome, source, route template, status); never
+customer data, ids, channels or secrets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+# Process-wide, like logging: every lookup and Pivotal request of this process.
+REGISTRY = CollectorRegistry(auto_describe=True)
+LOOKUPS = Counter(
+    "pivotal_bot_lookups",
+    "Lookups answered, by surface, outcome and where the customer came from",
+    ["surface", "outcome", "source"],
+    registry=REGISTRY,
+)
+PIVOTAL_REQUESTS = Counter(
+    "pivotal_bot_pivotal_requests",
+    "Requests sent to the Pivotal API, by route template and status",
+    ["route", "status"],
+    registry=REGISTRY,
+)
+
+
+def count_lookup(surface: str, outcome: str, source: str | None) -> None:
+    LOOKUPS.labels(surface, outcome, source or "none").inc()
+
+
+def count_pivotal_request(route: str, status: object) -> None:
+    PIVOTAL_REQUESTS.labels(route, str(status)).inc()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the gauges show, read from the running bot just before a scrape."""
+
+    budget_limit: int | None
+    budget_remaining: int | None
+    shared_budget_remaining: int | None
+    directory_customers: int
+    directory_loaded_at: float | None  # epoch seconds
+    directory_ready: bool
+    inflight: int
+    redis_configured: bool
+    redis_up: bool
+    redis_fallbacks: int
+    redis_outages: int
+
+
+class _Gauges(Collector):
+    def __init__(self, reading: Reading, wall: float):
+        self._reading = reading
+        self._wall = wall
+
+    def collect(self) -> Iterator[Metric]:
+        r = self._reading
+        age = (
+            None if r.directory_loaded_at is None else max(0.0, self._wall - r.directory_loaded_at)
+        )
+        gauges: list[tuple[str, str, float | None]] = [
+            ("budget_limit", "Requests the key may send per window", r.budget_limit),
+            ("budget_remaining", "Requests left in the window, as Pivotal last said",
+             r.budget_remaining),
+            ("shared_budget_remaining", "Requests left in the window all replicas share",
+             r.shared_budget_remaining),
+            ("directory_customers", "Customers in the directory", r.directory_customers),
+            ("directory_age_seconds", "Seconds since the customer list was read", age),
+            ("directory_ready", "1 once the customer list is loaded", int(r.directory_ready)),
+            ("inflight", "Answers still being worked on after their ack", r.inflight),
+        ]  # fmt: skip
+        if r.redis_configured:
+            gauges.append(("redis_up", "1 while Redis answers", int(r.redis_up)))
+        for name, doc, value in gauges:
+            if value is not None:
+                yield GaugeMetricFamily(f"pivotal_bot_{name}", doc, value=value)
+        if r.redis_configured:
+            yield CounterMetricFamily("pivotal_bot_redis_fallbacks",
+                                      "Redis calls answered from in-process state instead",
+                                      value=r.redis_fallbacks)  # fmt: skip
+            yield CounterMetricFamily("pivotal_bot_redis_outages", "Redis outages seen",
+                                      value=r.redis_outages)  # fmt: skip
+
+
+def exposition(reading: Reading, *, wall: float | None = None) -> bytes:
+    """The Prometheus text page: process counters, then this bot's gauges."""
+    gauges = CollectorRegistry(auto_describe=False)
+    gauges.register(_Gauges(reading, time.time() if wall is None else wall))
+    return generate_latest(REGISTRY) + generate_latest(gauges)
+
+
+async def read(deps: Deps) -> Reading:
+    """The gauges' values from a running bot (one Redis call when the budget is shared)."""
+    info = deps.pivotal.governor.info()
+    stores = deps.stores
+    shared = None
+    if stores.budget is not None:
+        shared = await stores.budget.remaining(deps.pivotal.governor.shared_limit())
+    redis = stores.redis
+    directory = deps.directory
+    return Reading(
+        budget_limit=info.limit,
+        budget_remaining=info.remaining,
+        shared_budget_remaining=shared,
+        directory_customers=len(directory),
+        directory_loaded_at=directory.loaded_at,
+        directory_ready=directory.ready,
+        inflight=len(deps.inflight.tasks),
+        redis_configured=redis is not None,
+        redis_up=redis.up if redis else False,
+        redis_fallbacks=redis.fallbacks if redis else 0,
+        redis_outages=redis.outages if redis else 0,
+    )
