@@ -265,7 +265,7 @@ class SlackDriver:
         )
         return await self.interact(payload), token
 
-    async def press(
+    async def click(
         self,
         action_id: str,
         value: str,
