@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -66,6 +67,17 @@ class _Index:
         return index
 
 
+def settle_heap() -> None:
+    """Collect once, then exempt what is left (mostly the new index) from the cyclic GC.
+
+    Hundreds of thousands of long-lived objects otherwise make every full collection
+    walk them all, a pause of tens of milliseconds in the middle of a type-ahead answer.
+    Nothing here holds cycles, so the old index is still freed by reference counting.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 class Directory:
     """The whole customer list, walked at start-up and every `refresh_seconds`."""
 
@@ -126,6 +138,8 @@ class Directory:
                       seconds=time.monotonic() - started)  # fmt: skip
         # Folding 100,000 names takes seconds: off the event loop, so acks keep flowing.
         self._index = await asyncio.to_thread(_Index.build, snapshots)
+        del snapshots
+        settle_heap()
         self.loaded_at = self._now().timestamp()
         self._ready.set()
         stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
