@@ -317,3 +317,7 @@ def _read_and_run(
         if not terminal and line.strip():
             session.say(f"> {line.strip()}")
         bot.call(handle(session, line))
+
+
+# The interactive surfaces' commands (/refresh, /type, /home, /shortcut) register themselves.
+from bot import demo_surfaces  # noqa: E402, F401
