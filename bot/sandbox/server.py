@@ -1,6 +1,6 @@
 """A local fake of the Pivotal REST API (``/api/v1``) for tests, benchmarks and demos.
 
-Shapes follow shared/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
+Shapes follow tests/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
 Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
 while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
 ``GET /_sandbox/stats``). Helpers live in ``store.py``, ``faults.py`` and ``ratelimit.py``.
