@@ -8,9 +8,14 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, load_settings
 
+DESCRIPTION = (
+    "A Slack app that looks up customers in Pivotal: /customer 42, unfurled customer links "
+    "and channel-linked cards. Configured by environment variables (see README.md)."
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pivotal-bot", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pivotal-bot", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the bot (HTTP by default)")
     serve.add_argument("--socket", action="store_true", help="use Socket Mode (SLACK_APP_TOKEN)")
@@ -31,8 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = load_settings(socket_mode=args.socket)
             if args.socket:
                 return run_socket(settings)
-            run_http(settings)
-            return 0
+            return run_http(settings)
         if args.command == "demo":
             from bot.demo import run_demo
 
