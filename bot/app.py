@@ -89,7 +89,8 @@ class Deps:
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
             if self.hooks is not None:
                 refetch = asyncio.create_task(self.hooks.refetcher.run(), name="refetch")
-                self.background.append(refetch)
+                follow = asyncio.create_task(self.hooks.follow(), name="changes")
+                self.background += [refetch, follow]
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
@@ -156,7 +157,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         BotIdentity(slack),
         stores,
         signals=signals,
-        hooks=build_hooks(settings, pivotal, directory, lookup, timer=timer, signals=signals),
+        hooks=build_hooks(
+            settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
+        ),
     )
 
 
