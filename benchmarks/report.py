@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.plan import Plan
+from benchmarks.webhooks import ROWS as WEBHOOK_ROWS
 
 Results = dict[str, dict[str, Any]]  # subject -> metric -> value
 
@@ -69,6 +70,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("overload_card_share", "overload: all → card share", True),
     ("memory_rss_mb", "RSS MB after walk", False),
     ("walk_seconds", "directory walk s", False),
+    *WEBHOOK_ROWS,
 )
 
 

@@ -20,6 +20,7 @@ from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
 from benchmarks.traces import lower_bound, poisson_offsets, zipf_ids
+from benchmarks.webhooks import SCENARIOS as webhook_scenarios
 
 Metrics = dict[str, Any]
 
@@ -265,4 +266,5 @@ SCENARIOS: dict[str, Scenario] = {
     "burst": burst,
     "overload": overload,
     "memory": memory,
+    **webhook_scenarios,
 }
