@@ -333,3 +333,7 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
         print(f"\n{GOODBYE}", file=out, flush=True)
     bot.stop(timeout=2.0)
     return 0
+
+
+# The interactive surfaces' commands (/refresh, /type, /home, /shortcut) register themselves.
+from bot import demo_surfaces  # noqa: E402, F401
