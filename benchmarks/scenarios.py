@@ -21,6 +21,7 @@ from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
 from benchmarks.surfaces import surfaces
 from benchmarks.traces import lower_bound, poisson_offsets, zipf_ids
+from benchmarks.webhooks import SCENARIOS as webhook_scenarios
 
 Metrics = dict[str, Any]
 
@@ -267,4 +268,5 @@ SCENARIOS: dict[str, Scenario] = {
     "overload": overload,
     "memory": memory,
     "surfaces": surfaces,
+    **webhook_scenarios,
 }
