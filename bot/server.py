@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.slack_bot_token, settings.pivotal_api_key]
     values += [s for s in (settings.slack_signing_secret, settings.slack_app_token) if s]
+    if settings.redis_url is not None:  # it may carry a password
+        values.append(settings.redis_url)
     return [v.get_secret_value() for v in values]
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.logs import event
 from bot.pivotal.client import PivotalClient
@@ -64,6 +65,14 @@ class _Index:
         return index
 
 
+class DirectoryShare(Protocol):
+    """Several replicas share one list: one walks and publishes it, the others load it."""
+
+    async def refresh(self, directory: Directory) -> float:
+        """Bring `directory` up to date (load or walk); seconds until it should ask again."""
+        ...
+
+
 class Directory:
     """The whole customer list, walked at start-up and every `refresh_seconds`."""
 
@@ -75,8 +84,10 @@ class Directory:
         timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: DirectoryShare | None = None,
     ):
         self._client = client
+        self._shared = shared
         self._sleep = sleep
         self._refresh = refresh_seconds
         self._timer = timer
@@ -109,6 +120,20 @@ class Directory:
         self.loaded_at = as_of.timestamp()
         self._ready.set()
 
+    def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
+        """Replace the index with a list read elsewhere (another replica's walk)."""
+        self._index = _Index.build(snapshots)
+        self.loaded_at = loaded_at
+        self._ready.set()
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every customer in the index, once each."""
+        return [snap for _, _, snap in self._index.haystack]
+
+    @property
+    def refresh_seconds(self) -> float:
+        return self._refresh
+
     async def walk(self) -> WalkStats:
         """Read every page of GET /customers and swap in a new index at the end."""
         started = time.monotonic()
@@ -136,9 +161,11 @@ class Directory:
         failures = 0
         while True:
             try:
-                await self.walk()
+                delay = await self._shared.refresh(self) if self._shared else None
+                if delay is None:
+                    await self.walk()
+                    delay = self._refresh
                 failures, self.last_error = 0, None
-                delay = self._refresh
             except PivotalError as exc:
                 failures, self.last_error = failures + 1, exc
                 delay = min(self._refresh, 5.0 * 2 ** min(failures, 6))

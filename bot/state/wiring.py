@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.state.budget import RedisBudget, key_fingerprint
+from bot.state.copies import RedisCopyStore
+from bot.state.directory import RedisDirectoryShare
+from bot.state.flights import SharedFlights
 from bot.state.memory import MemoryEvents, MemorySharing
 from bot.state.redis import SharedRedis
 from bot.state.shared import SharedEvents, SharedSharing
@@ -19,6 +22,9 @@ class Stores:
     sharing: MemorySharing | SharedSharing
     redis: SharedRedis | None = None
     budget: RedisBudget | None = None
+    copies: RedisCopyStore | None = None
+    flights: SharedFlights | None = None
+    directory: RedisDirectoryShare | None = None
 
     @classmethod
     def in_memory(cls) -> Stores:
@@ -35,4 +41,13 @@ def build_stores(settings: Settings) -> Stores:
         return Stores.in_memory()
     redis = SharedRedis.from_url(settings.redis_url.get_secret_value())
     budget = RedisBudget(redis, key_fingerprint(settings.pivotal_api_key.get_secret_value()))
-    return Stores(SharedEvents(redis), SharedSharing(redis), redis, budget)
+    copies = RedisCopyStore(redis)
+    return Stores(
+        SharedEvents(redis),
+        SharedSharing(redis),
+        redis,
+        budget,
+        copies,
+        SharedFlights(redis, copies),
+        RedisDirectoryShare(redis),
+    )
