@@ -21,7 +21,18 @@ from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.ratelimit import RateGovernor
-from bot.slack import actions, commands, errors, events, middleware, unfurls
+from bot.slack import (
+    actions,
+    commands,
+    errors,
+    events,
+    home,
+    middleware,
+    options,
+    refresh,
+    shortcuts,
+    unfurls,
+)
 from bot.slack.identity import BotIdentity
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import ChannelSharing
@@ -176,4 +187,8 @@ def create_app(deps: Deps) -> AsyncApp:
     unfurls.register(app, deps)
     actions.register(app, deps)
     events.register(app, deps)
+    options.register(app, deps)
+    refresh.register(app, deps)
+    home.register(app, deps)
+    shortcuts.register(app, deps)
     return app

@@ -229,3 +229,18 @@ def _elements(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield from block.get("elements", [])
     if isinstance(block.get("accessory"), dict):
         yield block["accessory"]
+
+
+def assert_valid_view(view: dict[str, Any], *, channel: str | None = None) -> None:
+    """Fail unless Slack would accept `view` (a modal or the Home tab) and its blocks."""
+    from slack_sdk.models.views import View
+
+    kind = view.get("type")
+    assert kind in ("modal", "home"), f"view type {kind!r}"
+    try:
+        View(**view).validate_json()
+    except SlackObjectFormationError as exc:
+        raise AssertionError(f"slack_sdk refuses the view: {exc}") from exc
+    if kind == "modal":
+        assert len(view["title"]["text"]) <= 24, "a modal title takes at most 24 characters"
+    assert_valid_message(view["blocks"], surface=kind, channel=channel)

@@ -61,11 +61,13 @@ def customer_card(
     minimal: bool = False,
     shareable: bool = False,
     shared_by: str | None = None,
+    refreshed_at: datetime | None = None,
 ) -> Message:
     """The card for `customer`.
 
     `as_of` marks a stale copy; `minimal` hides financials (for other organisations);
-    `shareable` adds a Share button (ephemeral answers); `shared_by` credits a user id.
+    `shareable` adds a Share button (ephemeral answers); `shared_by` credits a user id;
+    `refreshed_at` says the card was just fetched again (after a Refresh click).
     """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
@@ -73,9 +75,12 @@ def customer_card(
     blocks.append(_context(customer, with_dates=not minimal, shared_by=shared_by))
     if as_of is not None:
         blocks.append(_stale_note(as_of))
+    elif refreshed_at is not None:
+        blocks.append(_refreshed_note(refreshed_at))
     actions = _buttons(customer, links, minimal=minimal)
     if shareable:
         actions["elements"].append(_share_button(customer))
+    actions["elements"].append(_refresh_button(customer, minimal=minimal))
     blocks.append(actions)
     return Message(text=_fallback(customer, links.currency, minimal=minimal), blocks=blocks)
 
@@ -146,6 +151,27 @@ def _stale_note(as_of: datetime) -> Block:
         "type": "context",
         "block_id": ids.STALE_NOTE_BLOCK,
         "elements": [{"type": "mrkdwn", "text": text}],
+    }
+
+
+def _refreshed_note(at: datetime) -> Block:
+    when = slack_date(at, tokens="{time}")
+    text = f":arrows_counterclockwise: Updated just now from Pivotal ({when})"
+    return {
+        "type": "context",
+        "block_id": ids.REFRESHED_NOTE_BLOCK,
+        "elements": [{"type": "mrkdwn", "text": text}],
+    }
+
+
+def _refresh_button(customer: Customer, *, minimal: bool) -> Block:
+    # Other organisations' clients receive button values too: only the number there.
+    ref = str(customer.display_id) if minimal else customer.id
+    return {
+        "type": "button",
+        "action_id": ids.REFRESH_CUSTOMER,
+        "text": {"type": "plain_text", "text": "Refresh"},
+        "value": ids.customer_value(ref, customer.display_id),
     }
 
 

@@ -7,6 +7,7 @@ import re
 
 from bot.blocks.customer import Block, Message
 from bot.blocks.help import USAGE
+from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
 
 _WHAT_LIMIT = 80
@@ -30,7 +31,7 @@ def unlinked_channel(channel_id: str) -> Message:
         f"{where} is not linked to a customer in Pivotal, "
         "so `/customer` needs to be told which one."
     )
-    blocks = [_section(f":link: {text}"), _section(USAGE)]
+    blocks = [_section(f":link: {text}"), picker_section("Pick one by name:"), _section(USAGE)]
     return Message(text=text, blocks=blocks)
 
 
@@ -81,6 +82,14 @@ def _message(mrkdwn: str, text: str) -> Message:
 
 def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}
+
+
+def nothing_mentioned() -> Message:
+    text = (
+        "No customer link, #number or known customer name in that message. "
+        "Pick one by name instead:"
+    )
+    return Message(text=text, blocks=[_section(f":mag: {text}"), picker_section("Customer:")])
 
 
 def not_shared_externally() -> Message:

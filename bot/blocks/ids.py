@@ -17,11 +17,25 @@ PICK_CUSTOMER = "customer_pick"
 # Posting an ephemeral card to the channel for everyone.
 SHARE_CUSTOMER = "customer_share"
 
+# Fetching the customer again now and redrawing the card in place.
+REFRESH_CUSTOMER = "customer_refresh"
+# The type-ahead picker (external_select): its options come from the bot's options endpoint.
+PICKER = "customer_picker"
+PICKER_BLOCK = "customer_picker_block"
+# Shortcuts, the modal they open, and its Share-to-a-conversation input.
+LOOKUP_SHORTCUT = "lookup_customer"  # message shortcut
+FIND_SHORTCUT = "find_customer"  # global shortcut
+FIND_MODAL = "find_customer_modal"
+SHARE_TARGET = "customer_share_target"
+SHARE_TARGET_BLOCK = "customer_share_target_block"
+HOME_RECENT_PICK = "home_recent_pick"
+
 CARD_HEADER_BLOCK = "customer_header"
 CARD_FIELDS_BLOCK = "customer_fields"
 CARD_CONTEXT_BLOCK = "customer_context"
 CARD_LINKS_BLOCK = "customer_links"
 STALE_NOTE_BLOCK = "customer_stale"
+REFRESHED_NOTE_BLOCK = "customer_refreshed"
 
 
 def customer_value(customer_id: str, display_id: int) -> str:

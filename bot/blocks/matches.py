@@ -6,16 +6,20 @@ from collections.abc import Sequence
 
 from bot.blocks import ids
 from bot.blocks.customer import Block, Message, status_label
+from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
 from bot.pivotal.models import Customer
 
 
-def match_list(what: str, customers: Sequence[Customer], *, limit: int = 10) -> Message:
-    """Up to `limit` matches, each with a Show button that opens its card."""
+def match_list(
+    what: str, customers: Sequence[Customer], *, total: int | None = None, limit: int = 10
+) -> Message:
+    """Up to `limit` of the `total` matches, each with a Show button that opens its card."""
+    total = max(total or 0, len(customers))
     shown = escape(cut(what, 80))
-    intro = f"{len(customers)} customers match *{shown}*. Pick one:"
-    if len(customers) > limit:
-        intro = f"More than {limit} customers match *{shown}*; the first {limit}:"
+    intro = f"{total} customers match *{shown}*. Pick one:"
+    if total > limit:
+        intro = f"More than {limit} customers match *{shown}* ({total} in all); the first {limit}:"
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
     for customer in customers[:limit]:
         line = f"*{escape(cut(customer.name, 150))}* · #{customer.display_id}"
@@ -34,4 +38,5 @@ def match_list(what: str, customers: Sequence[Customer], *, limit: int = 10) -> 
                 },
             }
         )
-    return Message(text=f"{len(customers)} customers match {shown}", blocks=blocks)
+    blocks.append(picker_section("Not there? Search by name:"))
+    return Message(text=f"{total} customers match {shown}", blocks=blocks)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.logs import event
+from bot.lookup.search import SearchIndex, SearchResult, SearchRow
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
 from bot.pivotal.models import Customer
@@ -19,7 +19,7 @@ from bot.pivotal.models import Customer
 log = logging.getLogger(__name__)
 
 MAX_MATCHES = 10
-_PUNCTUATION = re.compile(r"[^\w\s]")
+INACTIVE_STATUSES = frozenset({"archived", "churned"})  # listed after active customers
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +44,13 @@ class _Index:
     by_key: dict[str, Snapshot] = field(default_factory=dict)
     by_channel: dict[str, list[Snapshot]] = field(default_factory=dict)
     by_slug: dict[str, Snapshot] = field(default_factory=dict)
-    # (searchable text, snapshot) pairs, names first; built once per walk.
-    haystack: list[tuple[str, tuple[str, ...], Snapshot]] = field(default_factory=list)
+    # Folded names, slugs and domains: built once per walk, searched on every lookup.
+    names: SearchIndex[Snapshot] = field(default_factory=lambda: SearchIndex(()))
 
     @classmethod
     def build(cls, snapshots: Iterable[Snapshot]) -> _Index:
         index = cls()
+        rows: list[SearchRow[Snapshot]] = []
         for snap in snapshots:
             c = snap.customer
             if c.id in index.by_key:
@@ -60,8 +61,9 @@ class _Index:
                 index.by_channel.setdefault(c.slack_channel_id, []).append(snap)
             if c.slug:
                 index.by_slug[c.slug.casefold()] = snap
-            exact = tuple(x.casefold() for x in (c.slug, c.domain) if x)
-            index.haystack.append((_fold(c.name), exact, snap))
+            inactive = c.status in INACTIVE_STATUSES
+            rows.append(SearchRow(snap, c.name, c.slug, c.domain, inactive))
+        index.names = SearchIndex(rows)
         return index
 
 
@@ -104,7 +106,7 @@ class Directory:
         return self._ready.is_set()
 
     def __len__(self) -> int:
-        return len(self._index.haystack)
+        return len(self._index.names)
 
     async def wait_ready(self, timeout: float) -> bool:
         try:
@@ -147,10 +149,11 @@ class Directory:
             if pages % 10 == 0:
                 event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
                       seconds=time.monotonic() - started)  # fmt: skip
-        self._index = _Index.build(snapshots)
+        # Folding 100,000 names takes seconds: off the event loop, so acks keep flowing.
+        self._index = await asyncio.to_thread(_Index.build, snapshots)
         self.loaded_at = self._now().timestamp()
         self._ready.set()
-        stats = WalkStats(pages, len(self._index.haystack), skipped, time.monotonic() - started)
+        stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
         self.last_walk = stats
         event(log, "directory.walk.done", pages=stats.pages, customers=stats.customers,
               skipped=stats.skipped, seconds=stats.seconds)  # fmt: skip
@@ -183,36 +186,10 @@ class Directory:
     def by_slug(self, slug: str) -> Snapshot | None:
         return self._index.by_slug.get(slug.casefold())
 
-    def search(self, text: str, *, limit: int = MAX_MATCHES) -> list[Snapshot]:
-        """Exact name/slug/domain matches first, then word prefixes, then substrings."""
-        needle, raw = _fold(text), text.strip().casefold()
-        if not needle and not raw:
-            return []
-        ranked: list[tuple[int, int, str, Snapshot]] = []
-        for name, exact, snap in self._index.haystack:
-            rank = _rank(needle, raw, name, exact)
-            if rank is not None:
-                archived = 1 if snap.customer.status in ("archived", "churned") else 0
-                ranked.append((rank, archived, name, snap))
-        ranked.sort(key=lambda row: row[:3])
-        best = ranked[0][0] if ranked else None
-        if best == 0:  # an exact hit hides looser ones
-            ranked = [row for row in ranked if row[0] == 0]
-        return [row[3] for row in ranked[:limit]]
+    def search(self, text: str, *, limit: int = MAX_MATCHES) -> SearchResult[Snapshot]:
+        """The best `limit` matches for `text` (exact, then prefix, then fuzzy) and their total."""
+        return self._index.names.search(text, limit=limit)
 
-
-def _rank(needle: str, raw: str, name: str, exact: tuple[str, ...]) -> int | None:
-    if (needle and needle == name) or raw in exact:
-        return 0
-    if not needle:
-        return None
-    if name.startswith(needle) or f" {needle}" in f" {name}":
-        return 1
-    if needle in name or any(raw in key for key in exact):
-        return 2
-    return None
-
-
-def _fold(text: str) -> str:
-    """Case- and punctuation-blind form of a name: "Acme Co." and "acme co" meet."""
-    return " ".join(_PUNCTUATION.sub(" ", text.casefold()).split())
+    def exact(self, text: str) -> tuple[Snapshot, ...]:
+        """Customers whose name, slug or domain is exactly `text` (case and accents aside)."""
+        return self._index.names.exact(text)

@@ -55,8 +55,11 @@ class Found:
 
 @dataclass(frozen=True)
 class Matches:
+    """Several customers match `text`: the best few, and how many matched in all."""
+
     text: str
     snapshots: tuple[Snapshot, ...]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -160,24 +163,34 @@ class CustomerLookup:
         """What the directory says about `query`: an answer, or which customer to fetch."""
         match query:
             case ChannelQuery(channel_id=channel_id):
-                hits = self._directory.by_channel(channel_id)
+                hits = tuple(self._directory.by_channel(channel_id))
                 if not hits:
                     return Unlinked(channel_id)
-                what = "this channel"
+                what, total = "this channel", len(hits)
             case SlugQuery(slug=slug):
                 snap = self._directory.by_slug(slug)
-                hits = [snap] if snap else []
-                what = slug
+                hits, what = (snap,) if snap else (), slug
+                total = len(hits)
             case NameQuery(text=text, id_hint=id_hint):
-                hits = self._directory.search(text)
-                what = text
+                found = self._directory.search(text)
+                hits, what, total = found.hits, text, found.total
                 if not hits and id_hint:
                     return _Fetch(id_hint, text)
         if not hits:
             return NotFound(what)
-        if len(hits) > 1:
-            return Matches(what, tuple(hits))
+        if total > 1:
+            return Matches(what, hits, total)
         return _Fetch(hits[0].customer.id, what)
+
+    async def refetch(self, ref: str) -> Outcome:
+        """Ask Pivotal now, past any fresh copy (a Refresh click); a failure says why."""
+        try:
+            snap = await self._flights.run(ref, lambda: self._fetch_remote(ref))
+        except CustomerNotFound:
+            return NotFound(f"#{ref}" if ref.isdigit() else ref)
+        except PivotalError as exc:
+            return self._failure(exc)
+        return Found(snap, "pivotal")
 
     async def _by_ref(self, ref: str, what: str) -> Outcome:
         try:

@@ -165,3 +165,166 @@ class SlackDriver:
         }  # fmt: skip
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded"), token
+
+    # ---- the interactive surfaces: payloads in the shapes Slack sends ---------------------
+
+    def _user(self) -> dict[str, Any]:
+        return {"id": USER_ID, "username": "pat", "name": "pat", "team_id": TEAM_ID}
+
+    def _team(self) -> dict[str, Any]:
+        return {"id": TEAM_ID, "domain": "sandbox"}
+
+    async def interact(self, payload: dict[str, Any]) -> httpx.Response:
+        """POST one interactivity payload (form field `payload`), signed."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def suggest(
+        self, value: str, *, container: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        """A block_suggestion: the user typed `value` into the customer picker."""
+        payload = {
+            "type": "block_suggestion",
+            "user": self._user(),
+            "container": container or {"type": "message", "is_ephemeral": True},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "action_id": "customer_picker",
+            "block_id": "customer_picker_block",
+            "value": value,
+            "team": self._team(),
+        }
+        return await self.interact(payload)
+
+    def _block_actions(
+        self,
+        action: dict[str, Any],
+        *,
+        container: dict[str, Any],
+        channel_id: str | None,
+        view: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> tuple[dict[str, Any], str]:
+        token = f"act{next(self._ids)}"
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": self._team(),
+            "user": {"id": USER_ID, "team_id": TEAM_ID},
+            "api_app_id": APP_ID,
+            "container": container,
+            "trigger_id": f"{token}.trigger",
+            "actions": [{"block_id": "b1", "action_ts": "1732560000.1", **action}],
+            **extra,
+        }
+        if channel_id is not None:
+            payload["channel"] = {"id": channel_id, "name": "general"}
+            payload["response_url"] = self.slack.response_url(token)
+        if view is not None:
+            payload["view"] = view
+        return payload, token
+
+    async def choose(
+        self,
+        value: str,
+        *,
+        channel_id: str | None = "C0GENERAL",
+        view: dict[str, Any] | None = None,
+    ) -> tuple[httpx.Response, str]:
+        """A choice in the picker (external_select) in a message, a modal or the Home tab."""
+        action = {
+            "type": "external_select",
+            "action_id": "customer_picker",
+            "selected_option": {"text": {"type": "plain_text", "text": "…"}, "value": value},
+        }
+        if view is not None:
+            container = {"type": "view", "view_id": view.get("id", "V0")}
+        else:
+            container = {"type": "message", "is_ephemeral": True, "channel_id": channel_id}
+        payload, token = self._block_actions(
+            action, container=container, channel_id=None if view else channel_id, view=view
+        )
+        return await self.interact(payload), token
+
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        container: dict[str, Any],
+        channel_id: str | None = "C0GENERAL",
+        view: dict[str, Any] | None = None,
+        **extra: Any,
+    ) -> tuple[httpx.Response, str]:
+        """A button click in any container (ephemeral, posted message, unfurl, view)."""
+        action = {"type": "button", "action_id": action_id, "value": value}
+        payload, token = self._block_actions(
+            action, container=container, channel_id=channel_id, view=view, **extra
+        )
+        return await self.interact(payload), token
+
+    async def message_shortcut(
+        self, text: str, *, channel_id: str = "C0GENERAL", callback_id: str = "lookup_customer"
+    ) -> tuple[httpx.Response, str]:
+        """The "Look up customer" message shortcut on a message saying `text`."""
+        token = f"msc{next(self._ids)}"
+        payload = {
+            "type": "message_action",
+            "token": "legacy-verification-token",
+            "action_ts": "1732560000.207593",
+            "team": self._team(),
+            "user": {"id": USER_ID, "name": "pat"},
+            "channel": {"id": channel_id, "name": "general"},
+            "callback_id": callback_id,
+            "trigger_id": f"{token}.trigger",
+            "message_ts": MESSAGE_TS,
+            "message": {"type": "message", "text": text, "user": "U0OTHER", "ts": MESSAGE_TS},
+            "response_url": self.slack.response_url(token),
+        }
+        return await self.interact(payload), token
+
+    async def global_shortcut(self, callback_id: str = "find_customer") -> httpx.Response:
+        """The "Find a customer" global shortcut."""
+        payload = {
+            "type": "shortcut",
+            "token": "legacy-verification-token",
+            "action_ts": "1732560000.111",
+            "team": self._team(),
+            "user": {"id": USER_ID, "username": "pat", "team_id": TEAM_ID},
+            "callback_id": callback_id,
+            "trigger_id": f"gsc{next(self._ids)}.trigger",
+        }
+        return await self.interact(payload)
+
+    async def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
+        """A view_submission of `view` (as the bot last sent it) with input `values`."""
+        submitted = {
+            **view,
+            "team_id": TEAM_ID,
+            "state": {"values": values},
+            "app_id": APP_ID,
+            "root_view_id": view.get("id"),
+        }
+        payload = {
+            "type": "view_submission",
+            "team": self._team(),
+            "user": self._user(),
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"vs{next(self._ids)}.trigger",
+            "view": submitted,
+            "response_urls": [],
+        }
+        return await self.interact(payload)
+
+    async def home_opened(self, *, view: dict[str, Any] | None = None) -> httpx.Response:
+        """app_home_opened on the Home tab (`view` is what the tab showed, with its hash)."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": USER_ID,
+            "channel": "D0HOME",
+            "tab": "home",
+            "event_ts": "1732560000.000300",
+        }
+        if view is not None:
+            event["view"] = view
+        return await self.post(self.event_body(event, ext_shared=None), "application/json")

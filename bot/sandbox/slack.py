@@ -294,6 +294,8 @@ class FakeSlack:
             ts = body.get("ts") or self._next_ts()
             message = {k: body[k] for k in ("text", "blocks") if k in body}
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+        if method in ("views.open", "views.update", "views.publish", "views.push"):
+            return {"ok": True, "view": self._view(body)}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "conversations.info":
@@ -304,6 +306,14 @@ class FakeSlack:
             error = info.pop("error", None)
             return {"ok": False, "error": error} if error else {"ok": True, "channel": info}
         return {"ok": True}  # chat.unfurl and anything else
+
+    def _view(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The view as Slack echoes it: with an id (kept on update) and a fresh hash."""
+        given = body.get("view")
+        view: dict[str, Any] = given if isinstance(given, dict) else {}
+        self._ts += 1
+        view_id = body.get("view_id") or f"V{self._ts:08d}"
+        return {**view, "id": view_id, "hash": f"{1_700_000_000 + self._ts}.h{self._ts}"}
 
     async def _response(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]

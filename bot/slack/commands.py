@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.lookup.query import Query, parse_query
 from bot.slack.errors import contained, guarded
+from bot.slack.recents import remember, user_of
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 
@@ -33,14 +34,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             message = render(outcome, deps.cards, shareable=True)
             await ack(response_type="ephemeral", text=message.text, blocks=message.blocks)
             log_lookup("command", outcome, started, instant=True)
+            remember(deps, user_of(command), outcome, command.get("channel_id") or "")
             return
         await ack()
-        deps.inflight.spawn(contained(answer(query, respond, started), respond))
+        deps.inflight.spawn(contained(answer(query, command, respond, started), respond))
 
-    async def answer(query: Query, respond: AsyncRespond, started: float) -> None:
+    async def answer(
+        query: Query, command: dict[str, Any], respond: AsyncRespond, started: float
+    ) -> None:
         outcome = await deps.lookup.resolve(query)
         message = render(outcome, deps.cards, shareable=True)
         await reply(respond, message, response_type="ephemeral")
         log_lookup("command", outcome, started, instant=False)
+        remember(deps, user_of(command), outcome, command.get("channel_id") or "")
 
     app.command(COMMAND)(on_customer)

@@ -47,8 +47,8 @@ def render(
                 shareable=shareable and not minimal,
                 shared_by=shared_by,
             )
-        case Matches(text=text, snapshots=snaps):
-            return match_list(text, [s.customer for s in snaps])
+        case Matches(text=text, snapshots=snaps, total=total):
+            return match_list(text, [s.customer for s in snaps], total=total)
         case NotFound(what=what):
             return errors.not_found(what)
         case Unlinked(channel_id=channel_id):

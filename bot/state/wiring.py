@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.state.budget import RedisBudget, key_fingerprint
@@ -10,6 +10,7 @@ from bot.state.copies import RedisCopyStore
 from bot.state.directory import RedisDirectoryShare
 from bot.state.flights import SharedFlights
 from bot.state.memory import MemoryEvents, MemorySharing
+from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis
 from bot.state.shared import SharedEvents, SharedSharing
 
@@ -22,6 +23,7 @@ class Stores:
     sharing: MemorySharing | SharedSharing
     redis: SharedRedis | None = None
     budget: RedisBudget | None = None
+    recent: MemoryRecent | SharedRecent = field(default_factory=MemoryRecent)
     copies: RedisCopyStore | None = None
     flights: SharedFlights | None = None
     directory: RedisDirectoryShare | None = None
@@ -47,6 +49,7 @@ def build_stores(settings: Settings) -> Stores:
         SharedSharing(redis),
         redis,
         budget,
+        SharedRecent(redis),
         copies,
         SharedFlights(redis, copies),
         RedisDirectoryShare(redis),

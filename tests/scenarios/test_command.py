@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from bot.pivotal.ratelimit import RateGovernor
+from bot.sandbox.data import sample_customers
 from tests.scenarios.harness import Harness, running_bot
 
 
@@ -89,12 +91,36 @@ async def test_several_matches_offer_a_pick_list_that_opens_the_card(bot: Harnes
     message = ack.json()
     assert "2 customers match" in texts(message)
     buttons = [b["accessory"] for b in message["blocks"] if "accessory" in b]
-    assert [b["action_id"] for b in buttons] == ["customer_pick", "customer_pick"]
+    assert [b["action_id"] for b in buttons] == [
+        "customer_pick",
+        "customer_pick",
+        "customer_picker",
+    ]
     response, token = await bot.action("customer_pick", buttons[0]["value"])
     assert response.status_code == 200
     picked = await bot.answer(token)
     assert picked["replace_original"] is True
     assert header(picked) in ("Acme Co.", "Acme Rockets")
+
+
+async def test_a_typo_finds_the_customer(bot: Harness) -> None:
+    ack, _ = await bot.command("acmee")
+    assert "Acme Co." in texts(ack.json())
+
+
+async def test_many_matches_say_how_many_in_all(bot: Harness) -> None:
+    ack, _ = await bot.command("s")
+    # Counted apart from the search code: a word of the name or slug, or a label of the
+    # domain before its top-level one, starts with "s".
+    word = re.compile(r"(?:^|[^a-z0-9])s", re.IGNORECASE)
+
+    def matches(c: dict[str, Any]) -> bool:
+        domain = (c["domain"] or "").rsplit(".", 1)[0] if "." in (c["domain"] or "") else ""
+        return any(word.search(text or "") for text in (c["name"], c["slug"], domain))
+
+    expected = sum(matches(c) for c in sample_customers())
+    assert expected > 10
+    assert f"More than 10 customers match *s* ({expected} in all)" in texts(ack.json())
 
 
 async def test_no_match_for_a_name(bot: Harness) -> None:

@@ -71,7 +71,7 @@ async def test_shared_channel_gets_name_and_open_button_only(bot: Harness) -> No
     for secret in ("1,250", "enterprise", "320", "cus_J5k9vX2bL8Q7Yz", "123456789", "abc123def456"):
         assert secret not in text
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert [b["action_id"] for b in buttons] == ["customer_open_pivotal"]
+    assert [b["action_id"] for b in buttons] == ["customer_open_pivotal", "customer_refresh"]
 
 
 async def test_unknown_sharing_status_fails_closed(bot: Harness) -> None:

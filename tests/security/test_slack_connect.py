@@ -80,7 +80,7 @@ def assert_minimal(unfurl: dict[str, Any]) -> None:
     assert blocks[0]["text"]["text"] == "Marker Corp"
     assert {b["type"] for b in blocks} <= {"header", "context", "actions"}
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
-    assert [b["action_id"] for b in buttons] == [ids.OPEN_PIVOTAL]
+    assert [b["action_id"] for b in buttons] == [ids.OPEN_PIVOTAL, ids.REFRESH_CUSTOMER]
     assert buttons[0]["url"] == URL
 
 

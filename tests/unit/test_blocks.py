@@ -107,7 +107,8 @@ def fields(message: Message) -> list[str]:
 
 
 def buttons(message: Message) -> dict[str, dict[str, Any]]:
-    return {b["action_id"]: b for b in block(message, ids.CARD_LINKS_BLOCK)["elements"]}
+    links = block(message, ids.CARD_LINKS_BLOCK)["elements"]
+    return {b["action_id"]: b for b in links if "url" in b}
 
 
 def urls(message: Message) -> dict[str, str]:
@@ -406,7 +407,15 @@ def test_builder_output_is_plain_data_and_not_shared() -> None:
 
 def test_customer_card_takes_no_clock() -> None:
     params = inspect.signature(customer_card).parameters
-    assert list(params) == ["customer", "links", "as_of", "minimal", "shareable", "shared_by"]
+    assert list(params) == [
+        "customer",
+        "links",
+        "as_of",
+        "minimal",
+        "shareable",
+        "shared_by",
+        "refreshed_at",
+    ]
     assert not {"now", "clock", "timer", "today"} & set(params)
 
 
@@ -488,22 +497,23 @@ def _many(n: int) -> list[Customer]:
 def test_match_list_few() -> None:
     message = check(match_list("acme", _many(3)))
     assert message.blocks[0]["text"]["text"] == "3 customers match *acme*. Pick one:"
-    assert len(message.blocks) == 4
+    assert len(message.blocks) == 5  # intro, three, and the picker
+    assert message.blocks[-1]["accessory"]["type"] == "external_select"
     first = message.blocks[1]
     assert first["text"]["text"] == "*Acme 0* · #100 · :large_green_circle: Active"
     assert first["accessory"]["action_id"] == ids.PICK_CUSTOMER
     assert first["accessory"]["text"] == {"type": "plain_text", "text": "Show"}
-    picked = [ids.decode_customer_value(b["accessory"]["value"]) for b in message.blocks[1:]]
+    picked = [ids.decode_customer_value(b["accessory"]["value"]) for b in message.blocks[1:-1]]
     assert picked == ["cust_0", "cust_1", "cust_2"]
 
 
 def test_match_list_caps_at_ten() -> None:
     message = check(match_list("acme", _many(25)))
     assert message.blocks[0]["text"]["text"] == (
-        "More than 10 customers match *acme*; the first 10:"
+        "More than 10 customers match *acme* (25 in all); the first 10:"
     )
-    assert len(message.blocks) == 11
-    assert all(b["accessory"]["action_id"] == ids.PICK_CUSTOMER for b in message.blocks[1:])
+    assert len(message.blocks) == 12
+    assert all(b["accessory"]["action_id"] == ids.PICK_CUSTOMER for b in message.blocks[1:-1])
 
 
 def test_match_list_shows_domain_and_unknown_status() -> None:
@@ -515,7 +525,7 @@ def test_match_list_shows_domain_and_unknown_status() -> None:
 @pytest.mark.parametrize("odd_id", ["has space", "../x", "x" * 3000, "ü"])
 def test_match_list_value_always_decodes(odd_id: str) -> None:
     message = check(match_list("acme", [customer(id=odd_id), customer(id=CUID, display_id=7)]))
-    values = [ids.decode_customer_value(b["accessory"]["value"]) for b in message.blocks[1:]]
+    values = [ids.decode_customer_value(b["accessory"]["value"]) for b in message.blocks[1:-1]]
     assert values == ["42", CUID]
 
 
@@ -675,6 +685,7 @@ def test_plain_texts_cover_header_and_buttons() -> None:
         "HubSpot deal",
         "Stripe",
         "Intercom",
+        "Refresh",
     ]
 
 
@@ -685,8 +696,9 @@ def test_shareable_card_has_a_share_button_naming_the_customer() -> None:
     message = card(shareable=True)
     assert_valid_message(message.blocks, text=message.text)
     elements = message.blocks[-1]["elements"]
-    share = elements[-1]
+    share, refresh = elements[-2:]
     assert share["action_id"] == ids.SHARE_CUSTOMER
+    assert refresh["action_id"] == ids.REFRESH_CUSTOMER
     assert ids.decode_customer_value(share["value"]) == ACME["id"]
     assert "url" not in share
     assert ids.SHARE_CUSTOMER not in json.dumps(card().blocks)

@@ -111,7 +111,7 @@ def test_not_ready_and_empty_before_anything_is_loaded(offline: Directory) -> No
     assert not offline.ready
     assert len(offline) == 0
     assert offline.get("1") is None
-    assert offline.search("customer") == []
+    assert offline.search("customer").hits == ()
 
 
 def test_index_by_display_id_and_cuid(offline: Directory, timer: Timer) -> None:
@@ -155,7 +155,7 @@ def test_a_row_seen_twice_is_indexed_once(offline: Directory) -> None:
     offline.load([cust(1, "Acme", slack_channel_id="C1"), cust(1, "Acme", slack_channel_id="C1")])
     assert len(offline) == 1
     assert len(offline.by_channel("C1")) == 1
-    assert len(offline.search("acme")) == 1
+    assert offline.search("acme").total == 1
 
 
 def test_load_replaces_the_index(offline: Directory) -> None:
@@ -201,18 +201,22 @@ SEARCHABLE = [
         ("Globex, Inc.", [6]),
         ("globex.com", [6]),
         ("initech.co.uk", [7]),
-        # word prefixes, active before archived/churned, then by name
+        # word prefixes, active before archived/churned, then by name; then fuzzy
         ("acm", [1, 2, 8, 5, 3, 4]),
         ("acme w", [2]),
         ("widg", [2]),
         ("hold", [3]),
         ("glob", [6]),
-        # substrings of names, slugs and domains come last
-        ("cme", [1, 2, 4, 8, 5, 3]),
-        ("lobe", [6]),
-        ("ech", [7]),
+        # domain labels count as word starts
         ("co.uk", [7]),
         ("pacmeal.ex", [4]),
+        # fuzzy: fragments inside words and typos, the closest first
+        ("cme", [1, 2, 8, 4, 5, 3]),
+        ("lobe", [6]),
+        ("ech", [7]),
+        ("acmee", [1, 2, 8, 5, 3]),
+        ("globx", [6]),
+        ("widgets acme", [2]),
         # nothing
         ("nomatch", []),
         ("", []),
@@ -222,20 +226,21 @@ SEARCHABLE = [
 )
 def test_search_ranking(offline: Directory, text: str, expected: list[int]) -> None:
     offline.load(SEARCHABLE)
-    assert [s.customer.display_id for s in offline.search(text)] == expected
+    assert [s.customer.display_id for s in offline.search(text).hits] == expected
 
 
 def test_exact_match_on_an_archived_customer_still_wins(offline: Directory) -> None:
     offline.load([cust(1, "Acme", status="archived"), cust(2, "Acme Labs")])
-    assert [s.customer.display_id for s in offline.search("acme")] == [1]
+    assert [s.customer.display_id for s in offline.search("acme").hits] == [1]
 
 
 def test_search_is_capped(offline: Directory) -> None:
     offline.load([cust(n, f"Shop {n:02d}") for n in range(1, 30)])
-    hits = offline.search("shop")
-    assert len(hits) == MAX_MATCHES
-    assert [s.customer.name for s in hits] == [f"Shop {n:02d}" for n in range(1, 11)]
-    assert len(offline.search("shop", limit=3)) == 3
+    found = offline.search("shop")
+    assert len(found.hits) == MAX_MATCHES
+    assert found.total == 29
+    assert [s.customer.name for s in found.hits] == [f"Shop {n:02d}" for n in range(1, 11)]
+    assert len(offline.search("shop", limit=3).hits) == 3
 
 
 # --- walk -------------------------------------------------------------------------------

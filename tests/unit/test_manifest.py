@@ -75,8 +75,14 @@ def test_events_scopes_and_settings(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     events = settings["event_subscriptions"]
     assert events["request_url"] == REQUEST_URL
-    assert {"link_shared", "channel_shared", "channel_unshared"} <= set(events["bot_events"])
-    assert settings["interactivity"] == {"is_enabled": True, "request_url": REQUEST_URL}
+    assert {"link_shared", "channel_shared", "channel_unshared", "app_home_opened"} <= set(
+        events["bot_events"]
+    )
+    assert settings["interactivity"] == {
+        "is_enabled": True,
+        "request_url": REQUEST_URL,
+        "message_menu_options_url": REQUEST_URL,
+    }
     assert settings["socket_mode_enabled"] is False
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False
@@ -84,6 +90,15 @@ def test_events_scopes_and_settings(manifest: dict[str, Any]) -> None:
     assert {"commands", "links:read", "links:write", "chat:write"} <= scopes
     # conversations.info, to detect Slack Connect channels
     assert {"channels:read", "groups:read", "im:read", "mpim:read"} <= scopes
+
+
+def test_home_tab_and_shortcuts_match_the_listeners(manifest: dict[str, Any]) -> None:
+    from bot.blocks import ids
+
+    features = manifest["features"]
+    assert features["app_home"]["home_tab_enabled"] is True
+    shortcuts = {s["callback_id"]: s["type"] for s in features["shortcuts"]}
+    assert shortcuts == {ids.LOOKUP_SHORTCUT: "message", ids.FIND_SHORTCUT: "global"}
 
 
 def test_unfurl_domain_is_the_default_app_host(manifest: dict[str, Any]) -> None:

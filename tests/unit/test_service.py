@@ -539,6 +539,7 @@ async def test_name_lookup(world: World) -> None:
     outcome = await world.lookup.resolve(NameQuery("acm"))
     assert isinstance(outcome, Matches)
     assert [s.customer.display_id for s in outcome.snapshots] == [42, 43]
+    assert outcome.total == 2
     assert await world.lookup.resolve(NameQuery("globex")) == NotFound("globex")
     assert world.calls == 0
 
@@ -550,3 +551,16 @@ async def test_name_that_looks_like_an_id_falls_back_to_pivotal(world: World) ->
     assert world.upstream.requests == [ACME]
     outcome = await world.lookup.resolve(NameQuery("cus_x9", id_hint="cus_x9"))
     assert outcome == NotFound("cus_x9")
+
+
+async def test_matches_carry_the_true_total(world: World) -> None:
+    world.directory.load([customer(n, f"Shop {n}") for n in range(100, 139)])
+    outcome = await world.lookup.resolve(NameQuery("shop"))
+    assert isinstance(outcome, Matches)
+    assert (len(outcome.snapshots), outcome.total) == (10, 39)
+
+
+async def test_a_typo_still_finds_the_customer(world: World) -> None:
+    world.directory.load([customer(42), customer(7)])
+    got = found(await world.lookup.resolve(NameQuery("acmee")), "directory")
+    assert got.snapshot.customer.display_id == 42

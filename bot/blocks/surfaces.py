@@ -1,0 +1,102 @@
+"""The App Home tab and the "Find a customer" modal (pure builders; all wording here)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.blocks import ids
+from bot.blocks.customer import Block, Message, status_label
+from bot.blocks.picker import picker_section
+from bot.blocks.text import cut, escape
+from bot.pivotal.models import Customer
+
+View = dict[str, Any]
+MAX_LISTED = 10
+MODAL_TITLE = "Find a customer"
+
+
+def home_view(recent: Sequence[Customer], linked: Sequence[Customer]) -> View:
+    """The user's own Home tab: a search picker, recent lookups, channel-linked customers."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Find a customer"}},
+        picker_section("Search by name, slug or domain; typos are forgiven."),
+        {"type": "divider"},
+        _heading("Your recent lookups"),
+    ]
+    blocks += _listing(
+        recent, "Nothing yet: customers you look up appear here (only you see them)."
+    )
+    if linked:
+        blocks.append(_heading("Linked to channels you looked up from"))
+        blocks += _listing(linked, "")
+    return {"type": "home", "blocks": blocks}
+
+
+def find_modal() -> View:
+    """The global shortcut's modal: just the picker."""
+    return _modal([picker_section("Which customer?")])
+
+
+def card_modal(card: Message, ref: str) -> View:
+    """The modal once a customer is chosen: the card, and Share to a chosen conversation."""
+    share: Block = {
+        "type": "input",
+        "block_id": ids.SHARE_TARGET_BLOCK,
+        "label": {"type": "plain_text", "text": "Share in"},
+        "element": {
+            "type": "conversations_select",
+            "action_id": ids.SHARE_TARGET,
+            "placeholder": {"type": "plain_text", "text": "Pick a channel or conversation"},
+            "filter": {"include": ["public", "private", "im", "mpim"], "exclude_bot_users": True},
+        },
+    }
+    blocks = [picker_section("Another customer?"), {"type": "divider"}, *card.blocks, share]
+    view = _modal(blocks)
+    view.update(submit={"type": "plain_text", "text": "Share"}, private_metadata=ref)
+    return view
+
+
+def answer_modal(message: Message) -> View:
+    """The modal when the chosen customer cannot be shown: why, and the picker again."""
+    return _modal([picker_section("Another customer?"), {"type": "divider"}, *message.blocks])
+
+
+def notice_modal(text: str) -> View:
+    """A modal that only says `text` (mrkdwn, already safe): shared, or why not."""
+    return _modal([{"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}])
+
+
+def _modal(blocks: list[Block]) -> View:
+    return {
+        "type": "modal",
+        "callback_id": ids.FIND_MODAL,
+        "title": {"type": "plain_text", "text": MODAL_TITLE},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
+def _heading(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}}
+
+
+def _listing(customers: Sequence[Customer], empty: str) -> list[Block]:
+    if not customers:
+        return [{"type": "context", "elements": [{"type": "mrkdwn", "text": empty}]}]
+    return [_row(c) for c in customers[:MAX_LISTED]]
+
+
+def _row(customer: Customer) -> Block:
+    # Name, number and status only: no money on a surface that may be on a shared screen.
+    line = f"*{escape(cut(customer.name, 150))}* · #{customer.display_id}"
+    return {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": f"{line} · {status_label(customer.status)}"},
+        "accessory": {
+            "type": "button",
+            "action_id": ids.HOME_RECENT_PICK,
+            "text": {"type": "plain_text", "text": "Show"},
+            "value": ids.customer_value(customer.id, customer.display_id),
+        },
+    }

@@ -1,0 +1,72 @@
+"""App Home: each user's own tab, republished only when what it shows has changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from cachetools import LRUCache
+from slack_bolt.async_app import AsyncApp
+
+from bot.blocks.surfaces import MAX_LISTED, View, home_view
+from bot.logs import event
+from bot.pivotal.models import Customer
+from bot.slack.errors import contained, guarded
+from bot.slack.views import call
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    published: LRUCache[str, str] = LRUCache(maxsize=20_000)  # user -> digest of the view
+
+    @guarded
+    async def on_home_opened(event: dict[str, Any]) -> None:
+        user = str(event.get("user") or "")
+        if event.get("tab", "home") == "home" and user:
+            deps.inflight.spawn(contained(publish(user, event.get("view") or {})))
+
+    async def publish(user: str, shown: dict[str, Any]) -> None:
+        view = await build(user)
+        digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
+        if published.get(user) == digest:
+            event_(user, "unchanged")
+            return
+        options: dict[str, Any] = {"user_id": user, "view": view}
+        if shown.get("hash"):
+            options["hash"] = shown["hash"]  # Slack refuses it if the tab changed meanwhile
+        if await call("views.publish", deps.slack.views_publish(**options)):
+            published[user] = digest
+            event_(user, "published")
+
+    async def build(user: str) -> View:
+        recent = await deps.stores.recent.recent(user)
+        mine = _customers(deps, (x.ref for x in recent))
+        seen = {c.id for c in mine}
+        linked: list[Customer] = []
+        for channel in dict.fromkeys(x.channel for x in recent if x.channel):
+            for snap in deps.directory.by_channel(channel):
+                if snap.customer.id not in seen and len(linked) < MAX_LISTED:
+                    seen.add(snap.customer.id)
+                    linked.append(snap.customer)
+        return home_view(mine, linked)
+
+    def event_(user: str, outcome: str) -> None:
+        event(log, "slack.home", user=user, outcome=outcome)
+
+    app.event("app_home_opened")(on_home_opened)
+
+
+def _customers(deps: Deps, refs: Any) -> list[Customer]:
+    """Current directory copies of `refs`, in order; customers gone from Pivotal drop out."""
+    found = []
+    for ref in refs:
+        snap = deps.directory.get(ref)
+        if snap is not None:
+            found.append(snap.customer)
+    return found

@@ -1,0 +1,110 @@
+"""Refresh: fetch the customer now and redraw the card where it is, or say why not."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.blocks import errors as messages
+from bot.blocks import ids
+from bot.blocks.customer import Message, customer_card
+from bot.config import ExternalUnfurls
+from bot.lookup.refresh import Refresher
+from bot.lookup.service import Found
+from bot.slack.errors import contained, guarded
+from bot.slack.render import log_lookup, render
+from bot.slack.replies import reply
+from bot.slack.views import call, modal_for
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    refresher = Refresher(deps.lookup)
+
+    @guarded
+    async def on_refresh(
+        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
+        await ack()
+        deps.inflight.spawn(contained(refresh(action, body, respond, time.monotonic()), respond))
+
+    async def refresh(
+        action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, started: float
+    ) -> None:
+        ref = ids.decode_customer_value(str(action.get("value") or ""))
+        if ref is None:
+            message = messages.invalid_input("That button is out of date; run /customer again.")
+            await reply(respond, message, response_type="ephemeral", replace_original=False)
+            return
+        outcome = await refresher.refresh(ref)
+        log_lookup("refresh", outcome, started, instant=False)
+        if not isinstance(outcome, Found):
+            # The card stays as it was; only the clicker hears why it did not change.
+            await reply(
+                respond,
+                render(outcome, deps.cards),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        await redraw(outcome, body, respond)
+
+    async def redraw(found: Found, body: dict[str, Any], respond: AsyncRespond) -> None:
+        container = body.get("container") or {}
+        view = body.get("view")
+        if isinstance(view, dict) and view.get("type") == "modal":
+            await call(
+                "views.update",
+                deps.slack.views_update(
+                    view_id=view.get("id"), view=modal_for(deps, found, found.snapshot.customer.id)
+                ),
+            )
+            return
+        channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
+        if container.get("is_ephemeral"):
+            card = _card(deps, found, shareable=True)
+            await reply(respond, card, response_type="ephemeral", replace_original=True)
+            return
+        card = _card(deps, found, minimal=await minimal_in(channel))
+        ts = str(container.get("message_ts") or "")
+        if container.get("is_app_unfurl"):
+            url = str((body.get("app_unfurl") or {}).get("app_unfurl_url") or "")
+            if url and channel and ts:
+                await call(
+                    "chat.unfurl",
+                    deps.slack.chat_unfurl(
+                        channel=channel, ts=ts, unfurls={url: {"blocks": card.blocks}}
+                    ),
+                )
+            return
+        if not (
+            channel
+            and ts
+            and await call(
+                "chat.update",
+                deps.slack.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks),
+            )
+        ):
+            await reply(respond, card, replace_original=True)
+
+    async def minimal_in(channel: str) -> bool:
+        if not channel or not await deps.sharing.is_external(channel):
+            return False
+        return deps.settings.external_unfurls is not ExternalUnfurls.FULL
+
+    app.action(ids.REFRESH_CUSTOMER)(on_refresh)
+
+
+def _card(deps: Deps, found: Found, *, shareable: bool = False, minimal: bool = False) -> Message:
+    snap = found.snapshot
+    return customer_card(
+        snap.customer,
+        links=deps.cards,
+        minimal=minimal,
+        shareable=shareable and not minimal,
+        refreshed_at=snap.as_of,
+    )

@@ -1,0 +1,90 @@
+"""Showing a chosen customer where the choice was made: a message, a modal or the Home tab."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.async_app import AsyncRespond
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.blocks.customer import customer_card
+from bot.blocks.surfaces import View, answer_modal, card_modal, notice_modal
+from bot.logs import event
+from bot.lookup.query import IdQuery
+from bot.lookup.service import Found, Outcome
+from bot.slack.recents import remember, user_of
+from bot.slack.render import render
+from bot.slack.replies import reply
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+
+async def call(what: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse | None:
+    """One Web API call; a refusal or a network failure is logged and answered with None."""
+    try:
+        return await request
+    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+        event(log, "slack.call.failed", logging.WARNING, method=what, error=error)
+        return None
+
+
+def modal_for(deps: Deps, outcome: Outcome, ref: str) -> View:
+    """The modal showing `outcome`: the card with Share, or why there is none."""
+    if isinstance(outcome, Found):
+        card = customer_card(
+            outcome.snapshot.customer,
+            links=deps.cards,
+            as_of=outcome.snapshot.as_of if outcome.stale else None,
+        )
+        return card_modal(card, outcome.snapshot.customer.id)
+    return answer_modal(render(outcome, deps.cards))
+
+
+async def show_chosen(
+    deps: Deps, body: dict[str, Any], respond: AsyncRespond | None, ref: str
+) -> None:
+    """A customer was picked in a message, a modal or the Home tab: show its card there."""
+    view = body.get("view") if isinstance(body.get("view"), dict) else None
+    channel = str((body.get("channel") or {}).get("id") or "")
+    if view is not None and view.get("type") == "home":
+        await _open_from_home(deps, body, ref)
+        return
+    outcome = await deps.lookup.resolve(IdQuery(ref))
+    remember(deps, user_of(body), outcome, channel)
+    if view is not None:
+        await call(
+            "views.update",
+            deps.slack.views_update(
+                view_id=view.get("id"), hash=view.get("hash"), view=modal_for(deps, outcome, ref)
+            ),
+        )
+    elif respond is not None:
+        message = render(outcome, deps.cards, shareable=True)
+        await reply(respond, message, response_type="ephemeral", replace_original=True)
+
+
+async def _open_from_home(deps: Deps, body: dict[str, Any], ref: str) -> None:
+    # A trigger_id lives about 3 s: open at once with what memory has, then update.
+    known = deps.lookup.peek(IdQuery(ref))
+    first = modal_for(deps, known, ref) if known else notice_modal(":hourglass: Looking it up…")
+    opened = await call(
+        "views.open", deps.slack.views_open(trigger_id=body.get("trigger_id"), view=first)
+    )
+    if known is not None:
+        remember(deps, user_of(body), known)
+        return
+    outcome = await deps.lookup.resolve(IdQuery(ref))
+    remember(deps, user_of(body), outcome)
+    opened_view = (opened.get("view") if opened is not None else None) or {}
+    if opened_view.get("id"):
+        await call(
+            "views.update",
+            deps.slack.views_update(view_id=opened_view["id"], view=modal_for(deps, outcome, ref)),
+        )
