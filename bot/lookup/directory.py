@@ -130,7 +130,8 @@ class Directory:
 
     def snapshots(self) -> list[Snapshot]:
         """Every customer in the index, once each."""
-        return [snap for _, _, snap in self._index.haystack]
+        by_key = self._index.by_key
+        return [snap for key, snap in by_key.items() if key == snap.customer.id]
 
     @property
     def refresh_seconds(self) -> float:
