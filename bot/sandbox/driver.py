@@ -148,21 +148,41 @@ class SlackDriver:
         self, action_id: str, value: str, *, channel_id: str = "C0GENERAL"
     ) -> tuple[httpx.Response, str]:
         """A click on a button of an ephemeral message; returns the ack and response token."""
+        button = {"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
+                  "action_ts": "1732560000.1"}  # fmt: skip
+        return await self.click(button, channel_id=channel_id)
+
+    async def click(
+        self,
+        action: dict[str, Any],
+        *,
+        channel_id: str = "C0GENERAL",
+        message_ts: str = MESSAGE_TS,
+        ephemeral: bool = True,
+        message: dict[str, Any] | None = None,
+    ) -> tuple[httpx.Response, str]:
+        """A block_actions payload for `action` (one element of `actions`) on a message.
+
+        Slack sends the message itself only for messages everyone sees (not ephemeral ones).
+        Returns the ack and the token of the payload's response_url.
+        """
         token = f"act{next(self._ids)}"
-        payload = {
+        payload: dict[str, Any] = {
             "type": "block_actions",
             "team": {"id": TEAM_ID, "domain": "sandbox"},
-            "user": {"id": USER_ID, "team_id": TEAM_ID},
+            "user": {"id": USER_ID, "username": "pat", "team_id": TEAM_ID},
             "api_app_id": APP_ID,
-            "container": {"type": "message", "is_ephemeral": True},
+            "token": "legacy-verification-token",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
+                          "is_ephemeral": ephemeral},
             "channel": {"id": channel_id, "name": "general"},
             "trigger_id": f"{token}.trigger",
             "response_url": self.slack.response_url(token),
-            "actions": [
-                {"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
-                 "action_ts": "1732560000.1"}
-            ],
+            "state": {"values": {}},
+            "actions": [action],
         }  # fmt: skip
+        if message is not None and not ephemeral:
+            payload["message"] = {"type": "message", "ts": message_ts, **message}
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, "application/x-www-form-urlencoded"), token
 

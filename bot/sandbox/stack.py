@@ -37,6 +37,16 @@ class LocalStack:
         if not await self.deps.directory.wait_ready(timeout):
             raise TimeoutError("the directory walk did not finish")
 
+    async def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the work the bot's acks started has ended; False if some outlasted it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.deps.inflight.tasks:  # finished work may have started more
+            remaining = deadline - loop.time()
+            if remaining <= 0 or await self.deps.inflight.drain(remaining):
+                return False
+        return True
+
 
 def stack_settings(pivotal_url: str, slack_url: str, **overrides: Any) -> Settings:
     """Settings pointing the bot at the local fakes, from arguments only; `overrides` win."""
