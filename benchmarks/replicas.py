@@ -7,6 +7,7 @@ load is spread round-robin over the replicas. Also the open-loop ack target for 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import shutil
@@ -77,7 +78,11 @@ class Group:
         self.children.append(child)
         target = Target("bot", child.info["url"], child.info["pid"], child.info,
                         self.fakes["response_base"], self.control)  # fmt: skip
-        self.loads.append(SlackLoad(target))
+        load = SlackLoad(target)
+        # Tokens name response_url posts, which all replicas send to one fake Slack: keep
+        # each replica's tokens apart so every answer is matched to its own lookup.
+        load._ids = itertools.count(1 + 1_000_000 * len(self.loads))
+        self.loads.append(load)
         return seconds
 
     async def stats(self) -> dict[str, Any]:
