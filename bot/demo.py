@@ -177,7 +177,7 @@ async def press(session: Session, rest: str) -> None:
         return
     session.say(session.style.dim(f"(pressed [{button.label}])"))
     mark = effects.mark(session.stack.slack)
-    ack, _ = await session.stack.driver.click(
+    ack, _ = await session.stack.driver.press(
         action, channel_id=where.channel, message_ts=where.ts, ephemeral=where.ephemeral,
         message=where.message,
     )  # fmt: skip

@@ -150,9 +150,9 @@ class SlackDriver:
         """A click on a button of an ephemeral message; returns the ack and response token."""
         button = {"type": "button", "action_id": action_id, "block_id": "b1", "value": value,
                   "action_ts": "1732560000.1"}  # fmt: skip
-        return await self.click(button, channel_id=channel_id)
+        return await self.press(button, channel_id=channel_id)
 
-    async def click(
+    async def press(
         self,
         action: dict[str, Any],
         *,
