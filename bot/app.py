@@ -16,9 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.customer import CardSettings
 from bot.config import Settings
+from bot.hooks import Hooks, build_hooks
 from bot.logs import event
 from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
+from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.ratelimit import RateGovernor
 from bot.slack import (
@@ -77,12 +79,17 @@ class Deps:
     stores: Stores = field(default_factory=Stores.in_memory)
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    signals: SignalBook = field(default_factory=SignalBook)
+    hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
 
     async def start(self) -> None:
         """Start the directory walks and learn the bot's identity, both in the background."""
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
+            if self.hooks is not None:
+                refetch = asyncio.create_task(self.hooks.refetcher.run(), name="refetch")
+                self.background.append(refetch)
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
@@ -148,6 +155,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         intercom_app_id=settings.intercom_app_id,
         stripe_test_mode=settings.stripe_test_mode,
     )
+    signals = SignalBook()
+    lookup.signals = signals
     return Deps(
         settings,
         pivotal,
@@ -158,6 +167,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         ChannelSharing(slack, store=stores.sharing),
         BotIdentity(slack),
         stores,
+        signals=signals,
+        hooks=build_hooks(settings, pivotal, directory, lookup, timer=timer, signals=signals),
     )
 
 

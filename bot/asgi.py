@@ -1,4 +1,4 @@
-"""ASGI entry: Bolt at /slack/events, /healthz, /readyz and Prometheus /metrics."""
+"""ASGI entry: Bolt at /slack/events, /pivotal/webhooks, /healthz, /readyz, /metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.app import Deps
+from bot.receiver import WEBHOOKS_PATH, WebhookReceiver
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,13 @@ _TIMESTAMP = re.compile(rb"[0-9]{1,12}")
 class BotASGI:
     """Routes three paths and owns the start-up and shutdown of the dependencies."""
 
-    def __init__(self, app: AsyncApp, deps: Deps):
+    def __init__(self, app: AsyncApp, deps: Deps, *, slack_http: bool = True):
         self._deps = deps
-        self._slack = AsyncSlackRequestHandler(app, path=EVENTS_PATH)
+        # Under Socket Mode the server runs for webhooks and health only.
+        self._slack = AsyncSlackRequestHandler(app, path=EVENTS_PATH) if slack_http else None
         self._verifying = deps.settings.slack_signing_secret is not None
+        hooks = deps.hooks
+        self._webhooks = WebhookReceiver(hooks, deps.inflight.spawn) if hooks else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -46,12 +50,14 @@ class BotASGI:
         elif path == "/metrics" and method in ("GET", "HEAD"):
             page = metrics.exposition(await metrics.read(self._deps))
             await _body(send, 200, metrics.CONTENT_TYPE, page)
-        elif path == EVENTS_PATH and method == "POST":
+        elif path == EVENTS_PATH and method == "POST" and self._slack is not None:
             if self._verifying and not _plausibly_signed(scope):
                 # Refused before Bolt: its verifier raises on a non-numeric timestamp.
                 await _json(send, 401, {"error": "invalid signature"})
                 return
             await self._slack(scope, receive, send)
+        elif path == WEBHOOKS_PATH and method == "POST" and self._webhooks is not None:
+            await self._webhooks(scope, receive, send)
         else:
             await _json(send, 404, {"error": "not found"})
 

@@ -19,6 +19,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox = commands.add_parser("sandbox", help="serve the sample Pivotal API")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--webhook-url", help="a running bot's /pivotal/webhooks URL")
+    sandbox.add_argument("--webhook-secret", help="the bot's PIVOTAL_WEBHOOK_SECRET (whsec_…)")
     commands.add_parser("check", help="check the configuration against Pivotal and Slack")
     args = parser.parse_args(argv)
 
@@ -36,10 +38,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(raw_json=args.json)
         if args.command == "sandbox":
-            from bot.sandbox.server import serve as serve_sandbox
+            from bot.sandbox.server import serve_with_webhooks
 
-            serve_sandbox(args.host, args.port)
-            return 0
+            return serve_with_webhooks(args.host, args.port, args.webhook_url, args.webhook_secret)
         from bot.check import run_check
 
         return run_check(load_settings(need_signing_secret=False))

@@ -21,6 +21,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot.pivotal.webhooks import parse_secrets
+
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
 DEFAULT_PIVOTAL_APP_URL = "https://my.pivotal.app"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -70,6 +72,9 @@ class Settings(BaseSettings):
     pivotal_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 4.5
     cache_ttl_seconds: PositiveSeconds = 300
     directory_refresh_seconds: PositiveSeconds = 600
+    pivotal_webhook_secret: SecretStr | None = None
+    directory_reconcile_seconds: PositiveSeconds = 3600
+    webhook_quiet_seconds: PositiveSeconds = 900
     external_unfurls: ExternalUnfurls = ExternalUnfurls.MINIMAL
     allowed_team_ids: Annotated[frozenset[str], NoDecode] = frozenset()
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
@@ -114,6 +119,14 @@ class Settings(BaseSettings):
         if problem:
             raise ValueError(problem)
         return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("pivotal_webhook_secret")
+    @classmethod
+    def _webhook_secrets_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        parse_secrets(value.get_secret_value())  # raises ValueError naming the bad secret
+        return value
 
     @field_validator("currency")
     @classmethod

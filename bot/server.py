@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
+from collections.abc import Iterator
 
 import uvicorn
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -20,9 +22,13 @@ log = logging.getLogger(__name__)
 
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.slack_bot_token, settings.pivotal_api_key]
-    values += [s for s in (settings.slack_signing_secret, settings.slack_app_token) if s]
-    if settings.redis_url is not None:  # it may carry a password
-        values.append(settings.redis_url)
+    optional = (
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.pivotal_webhook_secret,
+        settings.redis_url,  # it may carry a password
+    )
+    values += [s for s in optional if s]
     return [v.get_secret_value() for v in values]
 
 
@@ -72,12 +78,15 @@ async def _socket_main(settings: Settings) -> int:
     if not await _app_token_accepted(settings):
         return 1
     deps = build_deps(settings)
-    handler = AsyncSocketModeHandler(create_app(deps), settings.slack_app_token.get_secret_value())
+    app = create_app(deps)
+    handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await deps.start()
+    sidecar = _webhook_server(settings, BotASGI(app, deps, slack_http=False))
+    sidecar_task = asyncio.create_task(sidecar.serve()) if sidecar else None
     failed = False
     connecting = asyncio.create_task(handler.connect_async())  # type: ignore[no-untyped-call]
     stopping = asyncio.create_task(stop.wait())
@@ -94,8 +103,30 @@ async def _socket_main(settings: Settings) -> int:
     stopping.cancel()
     event(log, "bot.stop", mode="socket")
     await handler.close_async()  # type: ignore[no-untyped-call]
+    if sidecar is not None and sidecar_task is not None:
+        sidecar.should_exit = True
+        await sidecar_task
     await deps.aclose()
     return 1 if failed else 0
+
+
+class _Sidecar(uvicorn.Server):
+    """uvicorn inside the Socket Mode loop, which owns SIGTERM and SIGINT itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _webhook_server(settings: Settings, asgi: BotASGI) -> _Sidecar | None:
+    """With a webhook secret, Socket Mode also serves /pivotal/webhooks and health."""
+    if settings.pivotal_webhook_secret is None:
+        return None
+    config = uvicorn.Config(asgi, host=settings.host, port=settings.port, lifespan="off",
+                            log_level=settings.log_level.lower(), access_log=False,
+                            proxy_headers=True)  # fmt: skip
+    event(log, "bot.webhooks.listening", host=settings.host, port=settings.port)
+    return _Sidecar(config)
 
 
 async def _app_token_accepted(settings: Settings) -> bool:

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.blocks import ids
+from bot.blocks.health import health_fields
 from bot.blocks.text import count, cut, escape, money, slack_date
-from bot.pivotal.models import Customer
+from bot.pivotal.models import Customer, Signals
 
 Block = dict[str, Any]
 
@@ -62,16 +63,18 @@ def customer_card(
     shareable: bool = False,
     shared_by: str | None = None,
     refreshed_at: datetime | None = None,
+    signals: Signals | None = None,
 ) -> Message:
     """The card for `customer`.
 
     `as_of` marks a stale copy; `minimal` hides financials (for other organisations);
     `shareable` adds a Share button (ephemeral answers); `shared_by` credits a user id;
     `refreshed_at` says the card was just fetched again (after a Refresh click).
+    `signals` adds health and owner (internal data: hidden with the financials).
     """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
-        blocks.append(_fields(customer, links.currency))
+        blocks.append(_fields(customer, links.currency, signals))
     blocks.append(_context(customer, with_dates=not minimal, shared_by=shared_by))
     if as_of is not None:
         blocks.append(_stale_note(as_of))
@@ -104,7 +107,7 @@ def _header(customer: Customer) -> Block:
     }
 
 
-def _fields(customer: Customer, currency: str) -> Block:
+def _fields(customer: Customer, currency: str, signals: Signals | None) -> Block:
     mrr = money(customer.mrr, currency) if customer.mrr is not None else _DASH
     orders = count(customer.monthly_orders) if customer.monthly_orders is not None else _DASH
     pairs = [
@@ -114,6 +117,7 @@ def _fields(customer: Customer, currency: str) -> Block:
         ("Monthly orders", orders),
         ("Domain", escape(customer.domain) if customer.domain else _DASH),
         ("Channel", _channel(customer.slack_channel_id)),
+        *health_fields(signals),
     ]
     fields = [
         {"type": "mrkdwn", "text": cut(f"*{label}*\n{value}", FIELD_LIMIT)}

@@ -14,7 +14,7 @@ from bot.logs import event
 from bot.lookup.search import SearchIndex, SearchResult, SearchRow
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
-from bot.pivotal.models import Customer
+from bot.pivotal.models import Customer, instant
 
 log = logging.getLogger(__name__)
 
@@ -44,27 +44,64 @@ class _Index:
     by_key: dict[str, Snapshot] = field(default_factory=dict)
     by_channel: dict[str, list[Snapshot]] = field(default_factory=dict)
     by_slug: dict[str, Snapshot] = field(default_factory=dict)
-    # Folded names, slugs and domains: built once per walk, searched on every lookup.
-    names: SearchIndex[Snapshot] = field(default_factory=lambda: SearchIndex(()))
+    # Folded names, slugs and domains of cuids: built once per walk, searched on every
+    # lookup; the hits are read through by_key, so a webhook's newer copy is what is found.
+    names: SearchIndex[str] = field(default_factory=lambda: SearchIndex(()))
+    stale_names: bool = False  # a webhook changed a name, slug, domain or status
 
     @classmethod
     def build(cls, snapshots: Iterable[Snapshot]) -> _Index:
         index = cls()
-        rows: list[SearchRow[Snapshot]] = []
         for snap in snapshots:
-            c = snap.customer
-            if c.id in index.by_key:
+            if snap.customer.id in index.by_key:
                 continue  # a walk may see a row twice while records change
-            index.by_key[c.id] = snap
-            index.by_key[str(c.display_id)] = snap
-            if c.slack_channel_id:
-                index.by_channel.setdefault(c.slack_channel_id, []).append(snap)
-            if c.slug:
-                index.by_slug[c.slug.casefold()] = snap
-            inactive = c.status in INACTIVE_STATUSES
-            rows.append(SearchRow(snap, c.name, c.slug, c.domain, inactive))
-        index.names = SearchIndex(rows)
+            index.add(snap)
+        index.rebuild_names()
         return index
+
+    def add(self, snap: Snapshot) -> None:
+        c = snap.customer
+        self.by_key[c.id] = snap
+        self.by_key[str(c.display_id)] = snap
+        if c.slack_channel_id:
+            self.by_channel.setdefault(c.slack_channel_id, []).append(snap)
+        if c.slug:
+            self.by_slug[c.slug.casefold()] = snap
+
+    def rebuild_names(self) -> None:
+        self.stale_names = False
+        self.names = SearchIndex(self.rows())
+
+    def rows(self) -> list[SearchRow[str]]:
+        return [_row(snap) for key, snap in self.by_key.items() if key == snap.customer.id]
+
+    def replace(self, old: Snapshot, new: Snapshot) -> None:
+        """Swap one customer's entry (a webhook's copy); the name index follows lazily."""
+        c = old.customer
+        for key in (c.id, str(c.display_id)):
+            if self.by_key.get(key) is old:
+                del self.by_key[key]
+        if c.slack_channel_id in self.by_channel:
+            kept = [s for s in self.by_channel[c.slack_channel_id] if s is not old]
+            self.by_channel[c.slack_channel_id] = kept
+        if c.slug and self.by_slug.get(c.slug.casefold()) is old:
+            del self.by_slug[c.slug.casefold()]
+        self.add(new)
+        if _searched_by(old) != _searched_by(new):
+            self.stale_names = True
+
+    def hits(self, cuids: Iterable[str]) -> tuple[Snapshot, ...]:
+        return tuple(self.by_key[cuid] for cuid in cuids if cuid in self.by_key)
+
+
+def _searched_by(snap: Snapshot) -> tuple[object, ...]:
+    c = snap.customer
+    return (c.id, c.name, c.slug, c.domain, c.status in INACTIVE_STATUSES)
+
+
+def _row(snap: Snapshot) -> SearchRow[str]:
+    c = snap.customer
+    return SearchRow(c.id, c.name, c.slug, c.domain, c.status in INACTIVE_STATUSES)
 
 
 class DirectoryShare(Protocol):
@@ -99,6 +136,10 @@ class Directory:
         self.last_walk: WalkStats | None = None
         self.loaded_at: float | None = None  # epoch seconds of the list now in the index
         self.last_error: PivotalError | None = None
+        self._walking: asyncio.Task[WalkStats] | None = None
+        self._renaming: asyncio.Task[None] | None = None
+        # How long to wait between walks, asked after each one (webhooks slow it down).
+        self.interval: Callable[[], float] = lambda: self._refresh
 
     @property
     def ready(self) -> bool:
@@ -106,6 +147,8 @@ class Directory:
         return self._ready.is_set()
 
     def __len__(self) -> int:
+        if self._index.stale_names:
+            return len(self._index.rows())
         return len(self._index.names)
 
     async def wait_ready(self, timeout: float) -> bool:
@@ -122,6 +165,16 @@ class Directory:
         self.loaded_at = as_of.timestamp()
         self._ready.set()
 
+    def upsert(self, snap: Snapshot) -> None:
+        """Put one customer's newer copy in the index at once (from a webhook)."""
+        c = snap.customer
+        old = self._index.by_key.get(c.id) or self._index.by_key.get(str(c.display_id))
+        if old is None:
+            self._index.add(snap)
+            self._index.stale_names = True
+        elif not _older(snap, old):
+            self._index.replace(old, snap)
+
     def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
         """Replace the index with a list read elsewhere (another replica's walk)."""
         self._index = _Index.build(snapshots)
@@ -135,9 +188,16 @@ class Directory:
 
     @property
     def refresh_seconds(self) -> float:
-        return self._refresh
+        """How long a walked list counts as current (longer while webhooks keep it live)."""
+        return self.interval()
 
     async def walk(self) -> WalkStats:
+        """Walk now, or join the walk already under way (one walk at a time)."""
+        if self._walking is None or self._walking.done():
+            self._walking = asyncio.create_task(self._walk())
+        return await asyncio.shield(self._walking)
+
+    async def _walk(self) -> WalkStats:
         """Read every page of GET /customers and swap in a new index at the end."""
         started = time.monotonic()
         snapshots: list[Snapshot] = []
@@ -151,7 +211,12 @@ class Directory:
                 event(log, "directory.walk.progress", pages=pages, customers=len(snapshots),
                       seconds=time.monotonic() - started)  # fmt: skip
         # Folding 100,000 names takes seconds: off the event loop, so acks keep flowing.
-        self._index = await asyncio.to_thread(_Index.build, snapshots)
+        index = await asyncio.to_thread(_Index.build, snapshots)
+        # A webhook may have delivered a newer copy while the walk was reading pages.
+        newer = [s for s in self._index.by_key.values() if _newer_than_listed(s, index)]
+        self._index = index
+        for snap in newer:
+            self.upsert(snap)
         self.loaded_at = self._now().timestamp()
         self._ready.set()
         stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
@@ -168,7 +233,7 @@ class Directory:
                 delay = await self._shared.refresh(self) if self._shared else None
                 if delay is None:
                     await self.walk()
-                    delay = self._refresh
+                    delay = self.interval()
                 failures, self.last_error = 0, None
             except PivotalError as exc:
                 failures, self.last_error = failures + 1, exc
@@ -189,8 +254,33 @@ class Directory:
 
     def search(self, text: str, *, limit: int = MAX_MATCHES) -> SearchResult[Snapshot]:
         """The best `limit` matches for `text` (exact, then prefix, then fuzzy) and their total."""
-        return self._index.names.search(text, limit=limit)
+        found = self._names().search(text, limit=limit)
+        return SearchResult(self._index.hits(found.hits), found.total)
 
     def exact(self, text: str) -> tuple[Snapshot, ...]:
         """Customers whose name, slug or domain is exactly `text` (case and accents aside)."""
-        return self._index.names.exact(text)
+        return self._index.hits(self._names().exact(text))
+
+    def _names(self) -> SearchIndex[str]:
+        """The name index; after webhook renames, rebuilt off the event loop (~1 s per 10k)."""
+        index = self._index
+        if index.stale_names and (self._renaming is None or self._renaming.done()):
+            try:
+                self._renaming = asyncio.get_running_loop().create_task(_reindex(index))
+            except RuntimeError:  # no event loop (a script or a test): rebuild right here
+                index.rebuild_names()
+        return index.names
+
+
+async def _reindex(index: _Index) -> None:
+    index.stale_names = False
+    index.names = await asyncio.to_thread(SearchIndex, index.rows())
+
+
+def _older(snap: Snapshot, than: Snapshot) -> bool:
+    return instant(snap.customer.updated_at) < instant(than.customer.updated_at)
+
+
+def _newer_than_listed(snap: Snapshot, index: _Index) -> bool:
+    listed = index.by_key.get(snap.customer.id)
+    return listed is not None and listed is not snap and _older(listed, snap)

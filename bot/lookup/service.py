@@ -28,6 +28,7 @@ from bot.lookup.query import (
     Query,
     SlugQuery,
 )
+from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import (
     CustomerNotFound,
@@ -36,6 +37,7 @@ from bot.pivotal.errors import (
     PivotalRateLimited,
     PivotalUnavailable,
 )
+from bot.pivotal.models import Customer, Signals
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ FailureKind = Literal["auth", "rate_limited", "unavailable", "loading"]
 class Found:
     snapshot: Snapshot
     source: Source
+    signals: Signals | None = None  # health and owner, when webhooks told them
 
     @property
     def stale(self) -> bool:
@@ -125,6 +128,17 @@ class CustomerLookup:
         )
         self._flights = flights or LocalFlights()
         self._auth_failed_logged = False
+        # Past the TTL, a copy stays fresh while webhooks keep it current (lookup/feed.py).
+        self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False
+        self.signals: SignalBook | None = None
+
+    def best_copy(self, ref: str) -> Snapshot | None:
+        """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
+        return self._copies.best(ref)
+
+    async def remember(self, customer: Customer) -> None:
+        """A copy Pivotal pushed (a webhook): it answers lookups at once, with no GET."""
+        self._directory.upsert(await self._copies.put(customer))
 
     def peek(self, query: Query) -> Outcome | None:
         """The outcome of `query` if memory can decide it now, else None (never any I/O)."""
@@ -157,7 +171,14 @@ class CustomerLookup:
 
     def _held(self, ref: str) -> Found | None:
         fresh = self._copies.fresh(ref)
-        return Found(*fresh) if fresh is not None else None
+        if fresh is not None:
+            return self._found(*fresh)
+        best = self._copies.best(ref)
+        return self._found(best, "cache") if best and self.kept_fresh(best.fetched_at) else None
+
+    def _found(self, snap: Snapshot, source: Source) -> Found:
+        told = self.signals.get(snap.customer.display_id) if self.signals else None
+        return Found(snap, source, told)
 
     def _listed(self, query: ChannelQuery | SlugQuery | NameQuery) -> Outcome | _Fetch:
         """What the directory says about `query`: an answer, or which customer to fetch."""
@@ -211,12 +232,14 @@ class CustomerLookup:
         if self._copies.missing(ref):
             raise CustomerNotFound("recently not found")
         try:
-            return Found(await self._flights.run(ref, lambda: self._fetch_remote(ref)), "pivotal")
+            return self._found(
+                await self._flights.run(ref, lambda: self._fetch_remote(ref)), "pivotal"
+            )
         except (PivotalRateLimited, PivotalUnavailable):
             copy = self._copies.best(ref)
             if copy is None:
                 raise
-            return Found(copy, "stale")
+            return self._found(copy, "stale")
 
     async def _fetch_remote(self, ref: str) -> Snapshot:
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -22,6 +22,11 @@ def _lenient_timestamp(value: object) -> object:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_lenient_timestamp)]
+
+
+def instant(moment: datetime) -> datetime:
+    """`moment` comparable with any other: a naive time is taken as UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 class Customer(BaseModel):
@@ -68,3 +73,15 @@ class Identity(BaseModel):
     key_prefix: str | None = None
     organization: str | None = None
     livemode: bool | None = None
+
+
+class Signals(BaseModel):
+    """What webhooks tell beyond the REST customer: health (0-100), owner, risk flags."""
+
+    model_config = _FROZEN
+
+    health_score: int | None = Field(default=None, ge=0, le=100)
+    previous_health_score: int | None = Field(default=None, ge=0, le=100)
+    owner_email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s<>]+@[^@\s<>]+$")
+    at_risk: bool | None = None
+    churned: bool | None = None

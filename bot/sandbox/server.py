@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import re
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.pivotal.webhooks import parse_secrets
 from bot.sandbox.data import format_timestamp, sample_customers
+from bot.sandbox.edits import WebhookTarget, patch_customer
 from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
 from bot.sandbox.ratelimit import SlidingWindowLimiter
 from bot.sandbox.serving import serve_app
@@ -76,6 +79,8 @@ class SandboxPivotal:
         self.latency = latency
         self.faults = FaultInjector()
         self.store = CustomerStore(sample_customers() if customers is None else customers)
+        # Where PATCHed customers are announced (a bot's /pivotal/webhooks), if anywhere.
+        self.webhooks: WebhookTarget | None = None
         self.requests: list[RecordedRequest] = []
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
@@ -141,6 +146,7 @@ class SandboxPivotal:
         app.router.add_get(API_PREFIX + "/me", self._me)
         app.router.add_get(_CUSTOMERS, self._list)
         app.router.add_get(_CUSTOMERS + "/{id}", self._get)
+        app.router.add_patch(_CUSTOMERS + "/{id}", self._patch)
         app.router.add_post("/_sandbox/fault", self._ctl_fault)
         app.router.add_post("/_sandbox/reset", self._ctl_reset)
         app.router.add_get("/_sandbox/stats", self._ctl_stats)
@@ -254,6 +260,14 @@ class SandboxPivotal:
             return error_response(404, "not_found", "customer_not_found", msg)
         return web.json_response(found)
 
+    async def _patch(self, request: web.Request) -> web.Response:
+        return await patch_customer(request, self.store, self.webhooks)
+
+    def deliver_to(self, url: str, secret: str) -> WebhookTarget:
+        """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
+        self.webhooks = WebhookTarget(url, secret)
+        return self.webhooks
+
     async def _ctl_fault(self, request: web.Request) -> web.Response:
         """Body ``{"mode": str|null, "count"?: int, "paths"?: str, ...opts}``."""
         try:
@@ -339,3 +353,21 @@ def serve(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+def serve_with_webhooks(host: str, port: int, url: str | None, secret: str | None) -> int:
+    """`pivotal-bot sandbox`: PATCHes are delivered as signed webhooks when both are given."""
+    sb = SandboxPivotal()
+    if bool(url) != bool(secret):
+        print("--webhook-url and --webhook-secret go together", file=sys.stderr)
+        return 2
+    if url and secret:
+        try:
+            parse_secrets(secret)
+        except ValueError as exc:
+            print(f"--webhook-secret: {exc}", file=sys.stderr)
+            return 2
+        sb.deliver_to(url, secret.split()[0])
+        print(f"PATCH /api/v1/customers/{{id}} sends customer.updated to {url}", flush=True)
+    serve(host, port, sandbox=sb)
+    return 0

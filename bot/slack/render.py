@@ -46,6 +46,7 @@ def render(
                 minimal=minimal,
                 shareable=shareable and not minimal,
                 shared_by=shared_by,
+                signals=outcome.signals,
             )
         case Matches(text=text, snapshots=snaps, total=total):
             return match_list(text, [s.customer for s in snaps], total=total)

@@ -57,7 +57,7 @@ async def test_show_on_a_pick_list_replaces_it_with_the_card(session: Session) -
 async def test_a_number_with_no_button_says_what_there_is(session: Session) -> None:
     assert "no message has one yet" in await run(session, "3")
     await run(session, "/customer 42")
-    assert "the last message has 1 to 1" in await run(session, "/click 9")
+    assert "the last message has 1 to 2" in await run(session, "/click 9")  # Share, Refresh
     assert "Share in channel" not in await run(session, "/channels")
     assert "posted in" in await run(session, "1")  # numbers outlive lines that show nothing
 

@@ -415,6 +415,7 @@ def test_customer_card_takes_no_clock() -> None:
         "shareable",
         "shared_by",
         "refreshed_at",
+        "signals",
     ]
     assert not {"now", "clock", "timer", "today"} & set(params)
 

@@ -112,3 +112,28 @@ def test_settings_from_arguments_ignore_the_environment(
         "CHF"
     )
     assert load(GOOD).currency == "EUR"  # the real loader does read the environment
+
+
+WEBHOOK_SECRET = "whsec_" + "a2V5LWZvci13ZWJob29rcy10ZXN0cy0wMQ=="
+
+
+def test_webhook_secret_is_optional_and_blank_means_off() -> None:
+    assert load(GOOD).pivotal_webhook_secret is None
+    assert load({**GOOD, "PIVOTAL_WEBHOOK_SECRET": "  "}).pivotal_webhook_secret is None
+    settings = load({**GOOD, "PIVOTAL_WEBHOOK_SECRET": f"{WEBHOOK_SECRET} {WEBHOOK_SECRET}"})
+    assert settings.pivotal_webhook_secret is not None
+    assert (settings.directory_reconcile_seconds, settings.webhook_quiet_seconds) == (3600, 900)
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("sk_abc", "does not start with whsec_"), (f"{WEBHOOK_SECRET} whsec_@@", "secret 2 of 2")],
+)
+def test_malformed_webhook_secret_is_named_with_the_other_problems(value: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load({"SLACK_BOT_TOKEN": "nope", "PIVOTAL_API_KEY": GOOD["PIVOTAL_API_KEY"],
+              "PIVOTAL_WEBHOOK_SECRET": value})  # fmt: skip
+    message = str(caught.value)
+    assert "PIVOTAL_WEBHOOK_SECRET" in message and words in message
+    assert "SLACK_BOT_TOKEN" in message
+    assert WEBHOOK_SECRET[6:] not in message

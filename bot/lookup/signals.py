@@ -1,0 +1,54 @@
+"""What webhooks told the bot beyond the REST customer (health, owner), and when.
+
+The REST API has no health score or owner, so these survive refetches and walks: they
+change only when a newer webhook says so. Kept per display_id (webhook objects carry a
+`cus_…` id that is not the REST cuid), bounded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from cachetools import LRUCache
+
+from bot.pivotal.models import Signals, instant
+
+
+class SignalBook:
+    """The latest Signals per customer and the time of the last event applied to it."""
+
+    def __init__(self, *, max_entries: int = 50_000):
+        self._signals: LRUCache[int, Signals] = LRUCache(maxsize=max_entries)
+        self._last_event: LRUCache[int, datetime] = LRUCache(maxsize=max_entries)
+
+    def get(self, display_id: int) -> Signals | None:
+        return self._signals.get(display_id)
+
+    def is_older(self, display_id: int, event_at: datetime) -> bool:
+        """True when an event already applied to this customer was created after `event_at`."""
+        last = self._last_event.get(display_id)
+        return last is not None and instant(event_at) < instant(last)
+
+    def record(self, display_id: int, event_at: datetime, signals: Signals | None) -> bool:
+        """Note the event; merge its signals. True when what the card shows changed."""
+        self._last_event[display_id] = event_at
+        if signals is None:
+            return False
+        old = self._signals.get(display_id)
+        merged = _merge(old, signals)
+        self._signals[display_id] = merged
+        return merged != old
+
+    def put(self, display_id: int, signals: Signals) -> None:
+        """Replace (for a replica told by another one)."""
+        self._signals[display_id] = signals
+
+
+def _merge(old: Signals | None, new: Signals) -> Signals:
+    if old is None:
+        return new
+    update = new.model_dump(exclude_unset=True)
+    if "health_score" in update and "previous_health_score" not in update:
+        # A new score without its predecessor: the old "down from" no longer applies.
+        update["previous_health_score"] = None
+    return old.model_copy(update=update)

@@ -1,0 +1,102 @@
+"""PATCH /api/v1/customers/{id} on the sandbox, and the signed webhook it sends after."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from bot.sandbox.data import format_timestamp
+from bot.sandbox.deliveries import WebhookSender, envelope
+from bot.sandbox.faults import error_response
+from bot.sandbox.store import CustomerStore
+
+log = logging.getLogger(__name__)
+
+_TEXT = ("name", "slug", "domain", "status", "plan", "hubspot_company_id", "hubspot_deal_id",
+         "stripe_customer_id", "intercom_company_id", "slack_channel_id")  # fmt: skip
+_NUMBERS = ("mrr", "monthly_orders")
+_INVALID = "invalid_request_error"
+
+
+@dataclass
+class WebhookTarget:
+    """Where the sandbox delivers its events (a running bot's URL and secret), like Svix."""
+
+    url: str
+    secret: str
+    delivered: list[tuple[str, int]] = field(default_factory=list)  # (event id, status)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def send_soon(self, event: dict[str, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(self._send(event))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _send(self, event: dict[str, Any]) -> None:
+        async with httpx.AsyncClient(timeout=10) as http:
+            sender = WebhookSender(self.url, self.secret, http)
+            try:
+                response = await sender.deliver(event)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                log.warning("sandbox webhook to %s failed: %s", self.url, type(exc).__name__)
+                status = 0
+        self.delivered.append((event["id"], status))
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+
+
+def changes_from(body: object) -> dict[str, Any] | str:
+    """The fields a PATCH body sets, or why it is refused."""
+    if not isinstance(body, dict) or not body:
+        return "Body must be a non-empty JSON object."
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if _settable(key, value):
+            changes[key] = value
+        else:
+            return f"Field '{key}' cannot be set to {type(value).__name__} here."
+    if "name" in changes and not (changes["name"] or "").strip():
+        return "Field 'name' cannot be empty."
+    return changes
+
+
+def _settable(key: str, value: object) -> bool:
+    if value is None:
+        return key in _TEXT or key in _NUMBERS
+    if key in _TEXT:
+        return isinstance(value, str)
+    return key in _NUMBERS and type(value) is int and value >= 0
+
+
+async def patch_customer(
+    request: web.Request, store: CustomerStore, target: WebhookTarget | None
+) -> web.Response:
+    """Apply a partial update, bump updated_at, answer, then send customer.updated."""
+    ident = request.match_info["id"]
+    found = store.get(ident)
+    if found is None:
+        return error_response(
+            404, "not_found", "customer_not_found", f"No such customer: '{ident}'"
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        return error_response(400, _INVALID, "invalid_json", "Body is not JSON.")
+    changes = changes_from(body)
+    if isinstance(changes, str):
+        return error_response(400, _INVALID, "invalid_field", changes)
+    previous = {key: found.get(key) for key in changes}
+    updated = {**found, **changes, "updated_at": format_timestamp(datetime.now(UTC))}
+    store.upsert(updated)
+    if target is not None:
+        target.send_soon(envelope("customer.updated", updated, previous=previous))
+    return web.json_response(updated)
