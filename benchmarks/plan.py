@@ -36,6 +36,11 @@ class Plan:
     overload_ttl: float = 2.0
     uncached: int = 20  # customers created after the walk, looked up in the overload trace
     uncached_share: float = 0.1
+    surface_customers: int = 100_000  # directory for the type-ahead / search / Refresh figures
+    surface_latency_ms: float = 20.0
+    surface_queries: int = 1000
+    surface_concurrency: int = 2  # people typing at the same moment
+    surface_refresh_seconds: float = 10.0
 
     @classmethod
     def make(
@@ -63,7 +68,7 @@ class Plan:
             ack_concurrency=20, warmup=10, warm_lookups=20, cold_lookups=5,
             throughput_rates=(50, 100), step_seconds=0.5, trace_lookups=60, trace_seconds=1.0,
             trace_ttl=0.3, burst=20, overload_seconds=1.0, overload_ttl=0.3,
-            uncached=5,
+            uncached=5, surface_customers=2000, surface_queries=50, surface_refresh_seconds=1.0,
         )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:

@@ -45,6 +45,14 @@ TARGETS = (
     ),
     Target("throughput", ">= 500 commands/s", _on("throughput_cps", lambda v: v >= 500)),
     Target("memory", "<= 150 MB", _on("memory_rss_mb", lambda v: v <= 150)),
+    Target("options p99 (100k customers)", "<= 50 ms", _on("options_p99_ms", lambda v: v <= 50)),
+    Target("search p99 in-process (100k)", "<= 10 ms", _on("search_p99_ms", lambda v: v <= 10)),
+    Target("RSS after 100k walk", "<= 300 MB", _on("surfaces_rss_mb", lambda v: v <= 300)),
+    Target(
+        "Refresh at 20 clicks/s, one customer",
+        "<= 1 upstream request per window",
+        _on("refresh_upstream_per_window", lambda v: v <= 1),
+    ),
 )
 
 # (key, label, higher is better); ratios are always "how many times better the bot is".
@@ -69,6 +77,15 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("overload_card_share", "overload: all → card share", True),
     ("memory_rss_mb", "RSS MB after walk", False),
     ("walk_seconds", "directory walk s", False),
+    ("options_p50_ms", "options p50 ms (type-ahead, e2e)", False),
+    ("options_p99_ms", "options p99 ms", False),
+    ("search_p50_ms", "search p50 ms (in-process)", False),
+    ("search_p99_ms", "search p99 ms", False),
+    ("surfaces_rss_mb", "RSS MB after the large walk", False),
+    ("surfaces_mb_per_1000", "  MB per 1,000 customers", False),
+    ("surfaces_walk_s", "large directory walk s", False),
+    ("refresh_upstream", "Refresh storm: Pivotal requests", False),
+    ("refresh_upstream_per_window", "  per coalescing window", False),
 )
 
 
@@ -116,6 +133,12 @@ def setup_notes(plan: Plan) -> dict[str, str]:
         f"{plan.overload_seconds:g} s against a {lim} key, cache TTL {plan.overload_ttl:g} s "
         f"(every copy expired at start); {plan.uncached_share:.0%} for {plan.uncached} "
         "customers created after the walk (uncached), the rest uniform over the directory",
+        "surfaces": f"bot only: {plan.surface_customers} generated customers walked at "
+        f"{plan.surface_latency_ms:g} ms per page, no rate limit; {plan.surface_queries} typed "
+        f"queries (prefixes, swapped words, typos) as signed block_suggestion requests, "
+        f"{plan.surface_concurrency} in flight (closed loop); search timed in the bench "
+        f"process over an index of the same size; Refresh clicked 20/s on one customer for "
+        f"{plan.surface_refresh_seconds:g} s",
         "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
         f"against a {plan.walk_rate_limit}/min key, {lat} per page",
     }

@@ -20,6 +20,7 @@ from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
 from benchmarks.replicas import replicas
+from benchmarks.surfaces import surfaces
 from benchmarks.traces import lower_bound, poisson_offsets, zipf_ids
 
 Metrics = dict[str, Any]
@@ -267,4 +268,5 @@ SCENARIOS: dict[str, Scenario] = {
     "overload": overload,
     "memory": memory,
     "replicas": replicas,
+    "surfaces": surfaces,
 }

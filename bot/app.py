@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -35,43 +34,23 @@ from bot.slack import (
     shortcuts,
     unfurls,
 )
+from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
 from bot.slack.middleware import EventLog
-from bot.slack.privacy import ChannelSharing
+from bot.slack.privacy import CardMode, ChannelSharing
 from bot.state.wiring import Stores, build_stores
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class InFlight:
-    """Work still running after its ack, so shutdown can let it finish."""
-
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` after the ack has gone, keeping it until it ends."""
-        task = asyncio.create_task(work)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-    async def drain(self, timeout: float) -> int:
-        """Wait up to `timeout` s for tracked work; returns how many were still running."""
-        pending = {t for t in self.tasks if t is not asyncio.current_task()}
-        if not pending:
-            return 0
-        _, still = await asyncio.wait(pending, timeout=timeout)
-        return len(still)
-
-
-@dataclass
 class Deps:
-    """Everything the listeners use, built once per process."""
+    """Everything the process runs on, built once; listeners see only `listeners()`."""
 
     settings: Settings
     pivotal: PivotalClient
     directory: Directory
-    lookup: CustomerLookup
+    lookup: Lookup
     cards: CardSettings
     slack: AsyncWebClient
     sharing: ChannelSharing
@@ -81,6 +60,19 @@ class Deps:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
+
+    def listeners(self) -> ListenerDeps:
+        """The narrow view listeners get."""
+        return ListenerDeps(
+            lookup=self.lookup,
+            cards=self.cards,
+            sharing=self.sharing,
+            inflight=self.inflight,
+            slack=self.slack,
+            app_url=self.settings.app_url,
+            directory=self.directory,
+            recent=self.stores.recent,
+        )
 
     async def start(self) -> None:
         """Start the directory walks and learn the bot's identity, both in the background."""
@@ -111,8 +103,8 @@ class Deps:
 def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) -> Deps:
     """Real clients for `settings`; tests point the URLs at local fakes instead of patching.
 
-    `timer` is the wall clock cached copies age by (epoch seconds): tests pass one
-    they can move forward instead of reaching into the lookup.
+    `timer` is the wall clock cached copies age by (epoch seconds): tests pass one they
+    can move forward. Any field can be swapped before `create_app` reads it.
     """
     timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
@@ -164,7 +156,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         lookup,
         cards,
         slack,
-        ChannelSharing(slack, store=stores.sharing),
+        ChannelSharing(
+            slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
+        ),
         BotIdentity(slack),
         stores,
         signals=signals,
@@ -192,14 +186,15 @@ def create_app(deps: Deps) -> AsyncApp:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
-    middleware.register(app, deps)
-    errors.register(app, deps)
-    commands.register(app, deps)
-    unfurls.register(app, deps)
-    actions.register(app, deps)
-    events.register(app, deps)
-    options.register(app, deps)
-    refresh.register(app, deps)
-    home.register(app, deps)
-    shortcuts.register(app, deps)
+    middleware.register(app, settings.allowed_team_ids, deps.events)
+    errors.register(app)
+    listeners = deps.listeners()
+    commands.register(app, listeners)
+    unfurls.register(app, listeners)
+    actions.register(app, listeners)
+    events.register(app, listeners)
+    options.register(app, listeners)
+    refresh.register(app, listeners)
+    home.register(app, listeners)
+    shortcuts.register(app, listeners)
     return app

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from bot.logs import configure_logging
 from bot.sandbox import effects
 from bot.sandbox.clicks import Pressable, pressables
-from bot.sandbox.console import BotThread, enable_line_editing, read_line
+from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
 from bot.sandbox.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
 from bot.sandbox.driver import USER_ID
 from bot.sandbox.stack import LocalStack, local_stack
@@ -285,23 +285,39 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
     stdin, out = stdin or sys.stdin, sys.stdout
     terminal = stdin.isatty() and stdin is sys.stdin and enable_line_editing()
     bot = BotThread(local_stack(log_level="WARNING"))
+    ctrl_c = CtrlC(out, GOODBYE, terminal_fd=stdin.fileno()) if terminal else None
     try:
         session = Session(bot.start(), out, Style(out.isatty(), slack_names()), raw_json)
-        if terminal:
+        if ctrl_c is not None:
+            ctrl_c.install(bot.loop)
             session.say(INTRO.format(customers=len(session.stack.deps.directory)))
             session.say(usage())
-        while not session.done:
-            line = read_line(stdin, f"{session.channel}> ", terminal=terminal)
-            if line is None:
-                if terminal:
-                    session.say()  # Ctrl-D leaves the cursor on the prompt line
-                break
-            if not terminal and line.strip():
-                session.say(f"> {line.strip()}")
-            bot.call(handle(session, line))
+        _read_and_run(bot, session, stdin, terminal)
         if terminal:
             print(GOODBYE, file=out, flush=True)
     except KeyboardInterrupt:
-        print(f"\n{GOODBYE}", file=out, flush=True)
+        if ctrl_c is None or ctrl_c.claim():
+            print(f"\n{GOODBYE}", file=out, flush=True)
+    finally:
+        if ctrl_c is not None:
+            ctrl_c.uninstall()
     bot.stop(timeout=2.0)
     return 0
+
+
+def _read_and_run(
+    bot: BotThread[LocalStack], session: Session, stdin: TextIO, terminal: bool
+) -> None:
+    while not session.done:
+        line = read_line(stdin, f"{session.channel}> ", terminal=terminal)
+        if line is None:
+            if terminal:
+                session.say()  # Ctrl-D leaves the cursor on the prompt line
+            return
+        if not terminal and line.strip():
+            session.say(f"> {line.strip()}")
+        bot.call(handle(session, line))
+
+
+# The interactive surfaces' commands (/refresh, /type, /home, /shortcut) register themselves.
+from bot import demo_surfaces  # noqa: E402, F401

@@ -36,6 +36,17 @@ METRICS = (
 )
 # Figures that only the bot has (the baseline keeps no directory) may be null there.
 BOT_ONLY = {"walk_seconds"}
+# The type-ahead, search and Refresh figures: the baseline has none of those surfaces.
+SURFACES = (
+    "options_p50_ms",
+    "options_p99_ms",
+    "search_p99_ms",
+    "surfaces_rss_mb",
+    "surfaces_mb_per_1000",
+    "surfaces_walk_s",
+    "refresh_upstream",
+    "refresh_upstream_per_window",
+)
 
 
 def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -> None:
@@ -58,6 +69,9 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
             k for k in METRICS if figures[k] is None and not (k in BOT_ONLY and subject != "bot")
         ]
         assert not empty, f"{subject} has no value for {empty}"
+    bot = report["results"]["bot"]
+    assert not [k for k in SURFACES if bot.get(k) is None], bot
+    assert bot["refresh_clicks"] > 0 and bot["options_answered"] > 0
     assert {row["target"] for row in report["targets"]} and all(
         row["result"] in ("PASS", "FAIL") for row in report["targets"]
     )

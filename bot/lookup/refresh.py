@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from cachetools import TTLCache
 
-from bot.lookup.service import CustomerLookup, Found, Outcome
+from bot.lookup.service import Found, Outcome
+
+
+class Refetching(Protocol):
+    async def refetch(self, ref: str) -> Outcome: ...
+
 
 COALESCE_SECONDS = 5.0
 
@@ -18,7 +24,7 @@ class Refresher:
 
     def __init__(
         self,
-        lookup: CustomerLookup,
+        lookup: Refetching,
         *,
         window: float = COALESCE_SECONDS,
         timer: Callable[[], float] = time.monotonic,

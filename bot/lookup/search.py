@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Generic, TypeVar
 
+from cachetools import LRUCache
 from rapidfuzz import fuzz, process
 
 T = TypeVar("T")
@@ -30,6 +31,7 @@ FUZZY_MIN_TOKEN = 3  # shorter words are matched exactly: one letter is not a ty
 WORD_CUTOFF = 75.0  # rapidfuzz ratio a typed word needs to stand for a known word
 MATCH_CUTOFF = 66.0  # mean word score a customer needs (one word in three may miss)
 WORDS_PER_TOKEN = 25  # known words considered for each typed word
+ANSWERS = 4096  # recent answers kept: at most 100 items each
 MAX_TOKENS = 8  # typed words matched loosely; a name is rarely longer
 PREFIX_WORD_SCORE = 90.0  # a typed word that starts a known word ("wid" for "widgets")
 INNER_WORD_SCORE = 80.0  # a typed word inside a known word ("tech" in "initech")
@@ -53,10 +55,36 @@ def fold(text: str) -> str:
 class _Postings:
     """Sorted keys, each with the ascending ranks it belongs to, in flat arrays (compact)."""
 
-    def __init__(self, lists: dict[str, list[int]]):
-        self.keys = sorted(lists)
-        self._at = array("i", accumulate((len(lists[k]) for k in self.keys), initial=0))
-        self._ranks = array("i", (rank for key in self.keys for rank in lists[key]))
+    def __init__(self) -> None:
+        # While building: most keys belong to one rank, so no list is made for those
+        # (100,000 one-element lists would cost tens of MB that fragmentation keeps).
+        self._one: dict[str, int] = {}
+        self._many: dict[str, list[int]] = {}
+        self.keys: list[str] = []
+        self._at = array("i", [0])
+        self._ranks = array("i")
+
+    def add(self, keys: Iterable[str], rank: int) -> None:
+        """Ranks come in ascending order, each key once per rank; `seal` when done."""
+        one, many = self._one, self._many
+        for key in keys:
+            if key in many:
+                many[key].append(rank)
+            elif key in one:
+                many[key] = [one.pop(key), rank]
+            else:
+                one[key] = rank
+
+    def seal(self) -> None:
+        one, many = self._one, self._many
+        self.keys = sorted([*one, *many])
+        for key in self.keys:
+            if key in one:
+                self._ranks.append(one[key])
+            else:
+                self._ranks.extend(many[key])
+            self._at.append(len(self._ranks))
+        self._one, self._many = {}, {}
 
     def get(self, key: str) -> array[int]:
         at = bisect_left(self.keys, key)
@@ -101,30 +129,25 @@ class SearchIndex(Generic[T]):
         self._inactive_from = next(
             (rank for rank, (_, row) in enumerate(ordered) if row.inactive), len(ordered)
         )
-        exact: dict[str, list[int]] = {}  # name, slug, domain, the name without spaces
-        starts: dict[str, list[int]] = {}  # the same from each of their word starts
-        words: dict[str, list[int]] = {}  # each word
+        # Name, slug, domain and the name without spaces; the same from each word start;
+        # and each word.
+        self._exact, self._starts, self._words = _Postings(), _Postings(), _Postings()
         for rank, (name, row) in enumerate(ordered):
             slug, domain = fold(row.slug or ""), fold(row.domain or "")
             # A domain counts by its first label only: "com" says nothing about a customer.
             label = fold(row.domain.split(".", 1)[0]) if row.domain else ""
-            for key in {name, name.replace(" ", ""), slug, domain} - {""}:
-                exact.setdefault(key, []).append(rank)
+            self._exact.add({name, name.replace(" ", ""), slug, domain} - {""}, rank)
             # A top-level domain alone ("com") is no word of a customer's: left out.
-            for key in {*_word_starts(name), *_word_starts(domain)[:-1], slug} - {""}:
-                starts.setdefault(key, []).append(rank)
-            for word in {*name.split(), *slug.split(), *label.split()}:
-                words.setdefault(word, []).append(rank)
-        self._exact, self._starts, self._words = (
-            _Postings(exact),
-            _Postings(starts),
-            _Postings(words),
-        )
+            self._starts.add({*_word_starts(name), *_word_starts(domain)[:-1], slug} - {""}, rank)
+            self._words.add({*name.split(), *slug.split(), *label.split()}, rank)
+        for postings in (self._exact, self._starts, self._words):
+            postings.seal()
         # Numbers are not misspelt names: only words with letters are matched loosely.
         self._vocab = [word for word in self._words.keys if not word.isdigit()]
         # One string of every word, to find the words a typed fragment sits inside.
         self._joined = "\n".join(self._vocab)
         self._word_at = array("i", accumulate((len(w) + 1 for w in self._vocab[:-1]), initial=0))
+        self._answers: LRUCache[tuple[str, int], SearchResult[T]] = LRUCache(maxsize=ANSWERS)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -134,15 +157,22 @@ class SearchIndex(Generic[T]):
         needle = fold(text)
         if not needle or len(needle) > MAX_QUERY or limit < 1:
             return SearchResult((), 0)
+        # Type-ahead asks for the same few letters over and over; the index never changes.
+        cached = self._answers.get((needle, limit))
+        if cached is None:
+            cached = self._answers[(needle, limit)] = self._search(needle, limit)
+        return cached
+
+    def _search(self, needle: str, limit: int) -> SearchResult[T]:
         exact = self._exact.get(needle) or self._exact.get(needle.replace(" ", ""))
         if exact:
-            return self._result(list(exact), [], limit)
+            return SearchResult(self._take(exact[:limit]), len(exact))
         prefix = set(self._starts.starting_with(needle))
         if len(prefix) >= limit:
             return SearchResult(self._take(heapq.nsmallest(limit, prefix)), len(prefix))
         tokens = needle.split()[:MAX_TOKENS]
-        fuzzy = [rank for rank in self._fuzzy(tokens) if rank not in prefix]
-        return self._result(sorted(prefix), fuzzy, limit)
+        fuzzy, loose = self._fuzzy(tokens, prefix, limit - len(prefix))
+        return SearchResult(self._take(sorted(prefix) + fuzzy), len(prefix) + loose)
 
     def exact(self, text: str) -> tuple[T, ...]:
         """Items whose name, slug or domain is `text` once folded (no looser matches)."""
@@ -151,16 +181,14 @@ class SearchIndex(Generic[T]):
             return ()
         return self._take(self._exact.get(needle))
 
-    def _result(self, first: list[int], then: list[int], limit: int) -> SearchResult[T]:
-        return SearchResult(self._take((first + then)[:limit]), len(first) + len(then))
-
     def _take(self, ranks: Sequence[int]) -> tuple[T, ...]:
         return tuple(self._items[rank] for rank in ranks)
 
-    def _fuzzy(self, tokens: list[str]) -> list[int]:
-        """Ranks whose words resemble the typed words, best first (word order is free)."""
+    def _fuzzy(self, tokens: list[str], found: set[int], want: int) -> tuple[list[int], int]:
+        """The best `want` ranks (not in `found`) whose words resemble the typed words (in
+        any order), and how many there are in all."""
         similar = [self._similar_words(token) for token in tokens]
-        candidates = self._candidates(similar)
+        candidates = self._candidates(similar) - found
         totals = dict.fromkeys(candidates, 0.0)
         for words in similar:
             scored: set[int] = set()
@@ -174,8 +202,10 @@ class SearchIndex(Generic[T]):
         kept = [(total, rank) for rank, total in totals.items() if total >= floor]
         # Active before archived and churned (lower ranks are active), then closest first.
         inactive_from = self._inactive_from
-        kept.sort(key=lambda pair: (pair[1] >= inactive_from, -pair[0], pair[1]))
-        return [rank for _, rank in kept]
+        best = heapq.nsmallest(
+            want, kept, key=lambda pair: (pair[1] >= inactive_from, -pair[0], pair[1])
+        )
+        return [rank for _, rank in best], len(kept)
 
     def _candidates(self, similar: list[dict[str, float]]) -> set[int]:
         """Ranks that match enough of the typed words to reach MATCH_CUTOFF at best."""

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import os
+import signal
+import socket
+import termios
 import threading
 from collections.abc import Coroutine
 from contextlib import AbstractAsyncContextManager
@@ -45,10 +50,17 @@ class BotThread(Generic[_T]):
     def __init__(self, context: AbstractAsyncContextManager[_T]):
         self._context = context
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="bot", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="bot", daemon=True)
         self._entered: concurrent.futures.Future[_T] = concurrent.futures.Future()
         self._stop = asyncio.Event()
         self._done: concurrent.futures.Future[None] | None = None
+
+    def _run(self) -> None:
+        # The kernel hands a process signal to any thread that does not block it; blocked
+        # here (and in the threads this one starts), Ctrl-C always wakes the main thread.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self._loop.run_forever()
 
     def start(self) -> _T:
         """Enter the context on the bot's loop and return what it yields (interruptible)."""
@@ -66,6 +78,10 @@ class BotThread(Generic[_T]):
         if not self._entered.done():
             error = None if done.cancelled() else done.exception()
             self._entered.set_exception(error or RuntimeError("the bot stopped while starting"))
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
 
     def call(self, work: Coroutine[Any, Any, _R]) -> _R:
         """Run `work` on the bot's loop and wait for it; Ctrl-C cancels it and propagates."""
@@ -90,3 +106,50 @@ class BotThread(Generic[_T]):
             return False
         self._loop.close()
         return True
+
+
+class CtrlC:
+    """Makes Ctrl-C end the demo even when readline misses it.
+
+    Typed right after other keys, Ctrl-C can be lost inside readline: the terminal drops the
+    keys not yet read, and readline goes back to waiting for them without looking at the
+    signal. Python's C-level handler still writes to the wakeup fd, which the bot's loop
+    watches; when the main thread has not claimed the interrupt within `grace` seconds, the
+    loop restores the terminal, says goodbye and ends the process itself.
+    """
+
+    def __init__(self, out: TextIO, goodbye: str, *, terminal_fd: int, grace: float = 0.5):
+        self._out, self._goodbye, self._fd, self._grace = out, goodbye, terminal_fd, grace
+        self._claimed = threading.Lock()
+        self._reader, self._writer = socket.socketpair()
+        self._saved: list[Any] | None = None
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch for SIGINT on `loop` (call from the main thread, before reading lines)."""
+        for sock in (self._reader, self._writer):
+            sock.setblocking(False)
+        with contextlib.suppress(termios.error):
+            self._saved = termios.tcgetattr(self._fd)
+        signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        loop.call_soon_threadsafe(loop.add_reader, self._reader.fileno(), self._woken, loop)
+
+    def uninstall(self) -> None:
+        signal.set_wakeup_fd(-1)
+
+    def claim(self) -> bool:
+        """True for the first to handle the interrupt (the main thread or the watchdog)."""
+        return self._claimed.acquire(blocking=False)
+
+    def _woken(self, loop: asyncio.AbstractEventLoop) -> None:
+        with contextlib.suppress(BlockingIOError):
+            if signal.SIGINT in self._reader.recv(64):
+                loop.call_later(self._grace, self._force)
+
+    def _force(self) -> None:
+        if not self.claim():
+            return
+        if self._saved is not None:
+            with contextlib.suppress(termios.error):
+                termios.tcsetattr(self._fd, termios.TCSANOW, self._saved)
+        print(f"\n{self._goodbye}", file=self._out, flush=True)
+        os._exit(0)

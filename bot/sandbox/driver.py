@@ -265,7 +265,7 @@ class SlackDriver:
         )
         return await self.interact(payload), token
 
-    async def click(
+    async def press_in(
         self,
         action_id: str,
         value: str,

@@ -18,6 +18,7 @@ from bot.config import Settings, settings_from
 from bot.sandbox.driver import SlackDriver
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
+from bot.slack.deps import Lookup
 
 SIGNING_SECRET = "sandbox-signing-secret-5f1c0e6b9a"
 BOT_TOKEN = "xoxb-sandbox-bot-token-77c1d2e3f4"
@@ -80,16 +81,20 @@ async def local_stack(
     wait_ready: bool = True,
     port: int = 0,
     timer: Callable[[], float] | None = None,
+    lookup: Callable[[Lookup], Lookup] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[LocalStack]:
     """Start everything on loopback, yield it, and stop it all again.
 
-    `timer` is the clock copies age by (tests skip it forward); `overrides` are settings.
+    `timer` is the clock copies age by (tests skip it forward); `lookup` wraps the lookup
+    the listeners get (tests make it fail); `overrides` are settings.
     """
     pivotal = pivotal or SandboxPivotal()
     slack = FakeSlack()
     settings = stack_settings(await pivotal.start(), await slack.start(), **overrides)
     deps = build_deps(settings, timer=timer)
+    if lookup is not None:
+        deps.lookup = lookup(deps.lookup)
     sock = _loopback_socket(port)
     config = uvicorn.Config(
         BotASGI(create_app(deps), deps), lifespan="on", log_level="warning", access_log=False

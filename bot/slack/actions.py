@@ -4,42 +4,37 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import errors as messages
 from bot.blocks import ids
-from bot.config import ExternalUnfurls
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
-from bot.slack.errors import contained, guarded
+from bot.slack.deps import ListenerDeps
+from bot.slack.listen import Reply, listen
+from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 _LINK_BUTTONS = re.compile("^(" + "|".join(map(re.escape, ids.LINK_BUTTONS)) + ")$")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(_LINK_BUTTONS)
-    async def on_link_button(ack: AsyncAck) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
+    def on_link_button(args: AsyncArgs) -> Reply:
         # The browser opens the URL; Slack still expects the click to be acknowledged.
-        await ack()
+        return Reply()
 
-    @guarded
-    async def on_pick(ack: AsyncAck, action: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        deps.inflight.spawn(contained(pick(action, respond, time.monotonic()), respond))
+    def on_pick(args: AsyncArgs) -> Reply:
+        action, respond, started = args.action or {}, args.respond, time.monotonic()
+        return Reply(later=lambda: pick(action, respond, started))
 
-    @guarded
-    async def on_share(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        deps.inflight.spawn(contained(share(action, body, respond, time.monotonic()), respond))
+    def on_share(args: AsyncArgs) -> Reply:
+        action, body, respond = args.action or {}, args.body, args.respond
+        started = time.monotonic()
+        return Reply(later=lambda: share(action, body, respond, started))
 
     async def pick(action: dict[str, Any], respond: AsyncRespond, started: float) -> None:
         ref = ids.decode_customer_value(str(action.get("value") or ""))
@@ -59,15 +54,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if ref is None or not channel:
             await _out_of_date(respond)
             return
-        external = await deps.sharing.is_external(channel)
-        mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
-        if mode is ExternalUnfurls.OFF:
+        mode = await deps.sharing.card_mode(channel)
+        if mode is CardMode.OFF:
             await reply(respond, messages.not_shared_externally(), response_type="ephemeral",
                         replace_original=False)  # fmt: skip
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
         user = str((body.get("user") or {}).get("id") or "")
-        message = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL,
+        message = render(outcome, deps.cards, minimal=mode is CardMode.MINIMAL,
                          shared_by=user)  # fmt: skip
         if not isinstance(outcome, Found):
             await reply(respond, message, response_type="ephemeral", replace_original=False)
@@ -75,8 +69,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await reply(respond, delete_original=True)
         log_lookup("share", outcome, started, instant=False)
 
-    app.action(ids.PICK_CUSTOMER)(on_pick)
-    app.action(ids.SHARE_CUSTOMER)(on_share)
+    listen(app.action(_LINK_BUTTONS), deps.inflight, on_link_button)
+    listen(app.action(ids.PICK_CUSTOMER), deps.inflight, on_pick)
+    listen(app.action(ids.SHARE_CUSTOMER), deps.inflight, on_share)
 
 
 async def _out_of_date(respond: AsyncRespond) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -14,9 +14,6 @@ from slack_bolt.response import BoltResponse
 from bot.blocks import errors as messages
 from bot.logs import event
 from bot.slack.replies import reply
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,7 +29,13 @@ def guarded(listener: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T 
             return await listener(**kwargs)
         except Exception as error:
             _report(listener.__name__, error)
-            await _tell_user(kwargs.get("ack"), kwargs.get("respond"))
+            args = kwargs.get("args")  # listeners taking Bolt's AsyncArgs (bot/slack/listen.py)
+            ack, respond = (
+                (kwargs.get("ack"), kwargs.get("respond"))
+                if args is None
+                else (getattr(args, "ack", None), getattr(args, "respond", None))
+            )
+            await _tell_user(ack, respond)
             return None
 
     return run
@@ -59,7 +62,7 @@ async def _tell_user(ack: AsyncAck | None, respond: AsyncRespond | None) -> None
         await reply(respond, messages.internal_error(), replace_original=False)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp) -> None:
     """Errors outside listeners (middleware, the framework): log, never answer elsewhere."""
 
     @app.error

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-if TYPE_CHECKING:
-    from bot.app import Deps
+from bot.slack.deps import ListenerDeps
+from bot.slack.listen import Reply, listen
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_sharing_changed(event: dict[str, Any]) -> None:
-        channel = event.get("channel")
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
+    def on_sharing_changed(args: AsyncArgs) -> Reply:
+        channel = (args.event or {}).get("channel")
         if isinstance(channel, str):
-            await deps.sharing.forget(channel)
+            return Reply(later=lambda: deps.sharing.forget(channel))
+        return Reply()
 
-    app.event("channel_shared")(on_sharing_changed)
-    app.event("channel_unshared")(on_sharing_changed)
+    listen(app.event("channel_shared"), deps.inflight, on_sharing_changed)
+    listen(app.event("channel_unshared"), deps.inflight, on_sharing_changed)

@@ -17,12 +17,12 @@ from bot.slack.errors import contained, guarded
 from bot.slack.views import call
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     published: LRUCache[str, str] = LRUCache(maxsize=20_000)  # user -> digest of the view
 
     @guarded
@@ -45,7 +45,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             event_(user, "published")
 
     async def build(user: str) -> View:
-        recent = await deps.stores.recent.recent(user)
+        recent = await deps.recent.recent(user)
         mine = _customers(deps, (x.ref for x in recent))
         seen = {c.id for c in mine}
         linked: list[Customer] = []
@@ -62,7 +62,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.event("app_home_opened")(on_home_opened)
 
 
-def _customers(deps: Deps, refs: Any) -> list[Customer]:
+def _customers(deps: ListenerDeps, refs: Any) -> list[Customer]:
     """Current directory copies of `refs`, in order; customers gone from Pivotal drop out."""
     found = []
     for ref in refs:

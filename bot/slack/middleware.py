@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.response import BoltResponse
 
 from bot.logs import event
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 Next = Callable[[], Awaitable[BoltResponse | None]]
@@ -24,9 +21,8 @@ class EventLog(Protocol):
     async def first_time(self, event_id: str) -> bool: ...
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    allowed = deps.settings.allowed_team_ids
-    dedupe = deps.events
+def register(app: AsyncApp, allowed: frozenset[str], dedupe: EventLog) -> None:
+    """The allow-list (when `allowed` names workspaces) and event dedupe through `dedupe`."""
 
     async def only_allowed_workspaces(context: AsyncBoltContext, next: Next) -> BoltResponse | None:
         if not ({context.team_id, context.enterprise_id} & allowed):

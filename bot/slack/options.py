@@ -16,12 +16,12 @@ from bot.slack.errors import contained, guarded
 from bot.slack.views import show_chosen
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 log = logging.getLogger(__name__)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     @guarded
     async def on_options(ack: AsyncAck, payload: dict[str, Any]) -> None:
         # Answered from the in-memory directory only: Slack waits at most 3 s.

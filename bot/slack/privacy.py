@@ -1,10 +1,14 @@
-"""Is a channel shared with another organisation? Cached per channel, failing closed."""
+"""Is a channel shared with another organisation, and so what may a card show there?
+
+Sharing status is cached per channel and fails closed (unknown counts as shared).
+"""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Protocol
 
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -14,6 +18,14 @@ from bot.logs import event
 from bot.state.memory import MemorySharing
 
 log = logging.getLogger(__name__)
+
+
+class CardMode(StrEnum):
+    """What a card posted in a channel may show."""
+
+    FULL = "full"
+    MINIMAL = "minimal"  # no financial fields: MRR, plan, orders, integration ids
+    OFF = "off"  # no card at all
 
 
 class SharingStore(Protocol):
@@ -31,16 +43,22 @@ class ChannelSharing:
         self,
         client: AsyncWebClient,
         *,
+        shared: CardMode = CardMode.MINIMAL,
         ttl: float = 600,
         timer: Callable[[], float] = time.monotonic,
         store: SharingStore | None = None,
     ):
         self._client = client
+        self._shared = shared
         self._known = store or MemorySharing(ttl=ttl, timer=timer)
 
     async def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""
         await self._known.forget(channel_id)
+
+    async def card_mode(self, channel_id: str, hint: object = None) -> CardMode:
+        """Full in this workspace's own channels; the configured mode where others may look."""
+        return self._shared if await self.is_external(channel_id, hint) else CardMode.FULL
 
     async def is_external(self, channel_id: str, hint: object = None) -> bool:
         """`hint` is the event's is_ext_shared_channel when the event carried one."""

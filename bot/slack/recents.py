@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 from bot.lookup.service import Found, Outcome
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 
-def remember(deps: Deps, user: str, outcome: Outcome, channel: str = "") -> None:
+def remember(deps: ListenerDeps, user: str, outcome: Outcome, channel: str = "") -> None:
     """After the answer went out: note a found customer in `user`'s recent lookups."""
     if user and isinstance(outcome, Found):
         ref = outcome.snapshot.customer.id
         # Only channels (not DMs) can be linked to a customer; a DM id says nothing.
         where = channel if channel[:1] in ("C", "G") else ""
-        deps.inflight.spawn(deps.stores.recent.add(user, ref, where))
+        deps.inflight.spawn(deps.recent.add(user, ref, where))
 
 
 def user_of(body: dict[str, Any]) -> str:

@@ -10,19 +10,19 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.blocks import errors as messages
 from bot.blocks import ids
 from bot.blocks.customer import Message, customer_card
-from bot.config import ExternalUnfurls
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
 from bot.slack.errors import contained, guarded
+from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 from bot.slack.views import call, modal_for
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     refresher = Refresher(deps.lookup)
 
     @guarded
@@ -92,14 +92,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await reply(respond, card, replace_original=True)
 
     async def minimal_in(channel: str) -> bool:
-        if not channel or not await deps.sharing.is_external(channel):
-            return False
-        return deps.settings.external_unfurls is not ExternalUnfurls.FULL
+        return bool(channel) and await deps.sharing.card_mode(channel) is not CardMode.FULL
 
     app.action(ids.REFRESH_CUSTOMER)(on_refresh)
 
 
-def _card(deps: Deps, found: Found, *, shareable: bool = False, minimal: bool = False) -> Message:
+def _card(
+    deps: ListenerDeps, found: Found, *, shareable: bool = False, minimal: bool = False
+) -> Message:
     snap = found.snapshot
     return customer_card(
         snap.customer,

@@ -11,21 +11,21 @@ from bot.blocks import ids
 from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
 from bot.blocks.surfaces import find_modal, notice_modal
-from bot.config import ExternalUnfurls
 from bot.lookup.mentions import find_mentions, named_refs
 from bot.lookup.query import IdQuery, SlugQuery
 from bot.lookup.service import Found
 from bot.slack.errors import contained, guarded
+from bot.slack.privacy import CardMode
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
 from bot.slack.views import call
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
     @guarded
     async def on_message_shortcut(
         ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond
@@ -49,7 +49,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await reply(respond, message, response_type="ephemeral")
 
     def refs_in(text: str) -> list[str]:
-        mentions = find_mentions(text, app_url=deps.settings.app_url)
+        mentions = find_mentions(text, app_url=deps.app_url)
         refs: list[str] = []
         for link in (*mentions.links, *mentions.numbers):
             if isinstance(link, SlugQuery):
@@ -91,10 +91,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def share(body: dict[str, Any], view: dict[str, Any], channel: str, ref: str) -> None:
         user = user_of(body)
-        external = await deps.sharing.is_external(channel)
-        mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
+        mode = await deps.sharing.card_mode(channel)
         outcome = await deps.lookup.resolve(IdQuery(ref))
-        if mode is ExternalUnfurls.OFF:
+        if mode is CardMode.OFF:
             text = messages.not_shared_externally().text
         elif not isinstance(outcome, Found):
             text = render(outcome, deps.cards).text
@@ -102,7 +101,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             card = customer_card(
                 outcome.snapshot.customer,
                 links=deps.cards,
-                minimal=mode is ExternalUnfurls.MINIMAL,
+                minimal=mode is CardMode.MINIMAL,
                 shared_by=user,
             )
             posted = await call(

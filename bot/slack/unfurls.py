@@ -5,39 +5,40 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
-from bot.config import ExternalUnfurls
 from bot.lookup.query import CustomerLink, parse_customer_link
 from bot.lookup.service import Found
-from bot.slack.errors import contained, guarded
+from bot.slack.deps import ListenerDeps
+from bot.slack.listen import Reply, listen
+from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 10  # more than Slack previews in one message anyway
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @guarded
-    async def on_link_shared(event: dict[str, Any], body: dict[str, Any]) -> None:
-        links = _customer_links(event, deps.settings.app_url)
-        if links:  # events are acked by Bolt; the lookups run after
-            deps.inflight.spawn(contained(unfurl(event, body, links, time.monotonic())))
+def register(app: AsyncApp, deps: ListenerDeps) -> None:
+    def on_link_shared(args: AsyncArgs) -> Reply:
+        event, body = args.event or {}, args.body
+        links = _customer_links(event, deps.app_url)
+        if not links:
+            return Reply()
+        started = time.monotonic()
+        return Reply(later=lambda: unfurl(event, body, links, started))
 
     async def unfurl(
         event: dict[str, Any], body: dict[str, Any], links: dict[str, CustomerLink], started: float
     ) -> None:
         channel = str(event.get("channel") or "")
-        external = await deps.sharing.is_external(channel, body.get("is_ext_shared_channel"))
-        mode = deps.settings.external_unfurls if external else ExternalUnfurls.FULL
-        if mode is ExternalUnfurls.OFF:
+        mode = await deps.sharing.card_mode(channel, body.get("is_ext_shared_channel"))
+        if mode is CardMode.OFF:
             _skipped(channel, "shared_channel")
             return
         queries = list(dict.fromkeys(links.values()))
@@ -47,16 +48,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
             log_lookup("unfurl", outcome, started, instant=False)
             if not isinstance(outcome, Found):
                 continue  # unknown customers and failures are left as plain links
-            card = render(outcome, deps.cards, minimal=mode is ExternalUnfurls.MINIMAL)
+            card = render(outcome, deps.cards, minimal=mode is CardMode.MINIMAL)
             for url, link in links.items():
                 if link == query:
                     unfurls[url] = {"blocks": card.blocks}
         if unfurls:
-            await _send(deps, event, unfurls)
+            await _send(deps.slack, event, unfurls)
         else:
             _skipped(channel, "nothing_found")
 
-    app.event("link_shared")(on_link_shared)
+    listen(app.event("link_shared"), deps.inflight, on_link_shared)
 
 
 def _customer_links(event: dict[str, Any], app_url: str) -> dict[str, CustomerLink]:
@@ -74,14 +75,16 @@ def _customer_links(event: dict[str, Any], app_url: str) -> dict[str, CustomerLi
     return found
 
 
-async def _send(deps: Deps, event: dict[str, Any], unfurls: dict[str, dict[str, Any]]) -> None:
+async def _send(
+    slack: AsyncWebClient, event: dict[str, Any], unfurls: dict[str, dict[str, Any]]
+) -> None:
     target: dict[str, Any]
     if event.get("unfurl_id") and event.get("source"):
         target = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
     else:
         target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
     try:
-        await deps.slack.chat_unfurl(unfurls=unfurls, **target)
+        await slack.chat_unfurl(unfurls=unfurls, **target)
     except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         logs.event(log, "slack.unfurl.failed", logging.WARNING, channel=event.get("channel"),

@@ -20,7 +20,7 @@ from bot.slack.render import render
 from bot.slack.replies import reply
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.slack.deps import ListenerDeps
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def call(what: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackR
         return None
 
 
-def modal_for(deps: Deps, outcome: Outcome, ref: str) -> View:
+def modal_for(deps: ListenerDeps, outcome: Outcome, ref: str) -> View:
     """The modal showing `outcome`: the card with Share, or why there is none."""
     if isinstance(outcome, Found):
         card = customer_card(
@@ -48,7 +48,7 @@ def modal_for(deps: Deps, outcome: Outcome, ref: str) -> View:
 
 
 async def show_chosen(
-    deps: Deps, body: dict[str, Any], respond: AsyncRespond | None, ref: str
+    deps: ListenerDeps, body: dict[str, Any], respond: AsyncRespond | None, ref: str
 ) -> None:
     """A customer was picked in a message, a modal or the Home tab: show its card there."""
     view = body.get("view") if isinstance(body.get("view"), dict) else None
@@ -70,7 +70,7 @@ async def show_chosen(
         await reply(respond, message, response_type="ephemeral", replace_original=True)
 
 
-async def _open_from_home(deps: Deps, body: dict[str, Any], ref: str) -> None:
+async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) -> None:
     # A trigger_id lives about 3 s: open at once with what memory has, then update.
     known = deps.lookup.peek(IdQuery(ref))
     first = modal_for(deps, known, ref) if known else notice_modal(":hourglass: Looking it up…")

@@ -87,7 +87,7 @@ async def test_refresh_fetches_now_and_redraws_the_ephemeral_card(bot: Harness) 
     before = bot.pivotal.customer_gets()
     container = {"type": "message", "is_ephemeral": True, "channel_id": "C0GENERAL"}
     value = button(card, ids.REFRESH_CUSTOMER)["value"]
-    response, token = await bot.click(ids.REFRESH_CUSTOMER, value, container=container)
+    response, token = await bot.press_in(ids.REFRESH_CUSTOMER, value, container=container)
     assert response.status_code == 200
     redrawn = await bot.answer(token)
     assert redrawn["replace_original"] is True
@@ -102,7 +102,7 @@ async def test_twenty_clicks_cost_one_upstream_request(bot: Harness) -> None:
     container = {"type": "message", "is_ephemeral": True, "channel_id": "C0GENERAL"}
     value = ids.encode_customer_value(ACME_ID)
     clicks = await asyncio.gather(
-        *(bot.click(ids.REFRESH_CUSTOMER, value, container=container) for _ in range(20))
+        *(bot.press_in(ids.REFRESH_CUSTOMER, value, container=container) for _ in range(20))
     )
     assert all(r.status_code == 200 for r, _ in clicks)
     for _, token in clicks:
@@ -114,7 +114,7 @@ async def test_a_failed_refresh_keeps_the_card_and_says_why(bot: Harness) -> Non
     bot.pivotal.set_fault("error_500")
     container = {"type": "message", "is_ephemeral": True, "channel_id": "C0GENERAL"}
     value = ids.encode_customer_value(ACME_ID)
-    _, token = await bot.click(ids.REFRESH_CUSTOMER, value, container=container)
+    _, token = await bot.press_in(ids.REFRESH_CUSTOMER, value, container=container)
     told = await bot.answer(token)
     assert told["replace_original"] is False
     assert told.get("response_type", "ephemeral") == "ephemeral"
@@ -125,7 +125,7 @@ async def test_refresh_on_a_posted_card_uses_chat_update(bot: Harness) -> None:
     container = {"type": "message", "is_ephemeral": False, "channel_id": "C0GENERAL",
                  "message_ts": "1700000001.000001"}  # fmt: skip
     value = ids.encode_customer_value(ACME_ID)
-    await bot.click(ids.REFRESH_CUSTOMER, value, container=container)
+    await bot.press_in(ids.REFRESH_CUSTOMER, value, container=container)
     (update,) = await bot.slack.wait_for("chat.update")
     assert update.body["channel"] == "C0GENERAL"
     assert update.body["ts"] == "1700000001.000001"
@@ -139,7 +139,7 @@ async def test_refresh_on_an_unfurl_unfurls_again_minimal_in_shared_channels(
     url = "https://my.pivotal.app/customers/42-acme-co"
     container = {"type": "message_attachment", "is_app_unfurl": True, "channel_id": "C0SHARED",
                  "message_ts": "1700000002.000002", "attachment_id": 1}  # fmt: skip
-    await bot.click(ids.REFRESH_CUSTOMER, ids.encode_customer_value("42"), container=container,
+    await bot.press_in(ids.REFRESH_CUSTOMER, ids.encode_customer_value("42"), container=container,
                     channel_id="C0SHARED", app_unfurl={"id": 1, "app_unfurl_url": url})  # fmt: skip
     (unfurl,) = await bot.slack.wait_for("chat.unfurl")
     assert unfurl.body["ts"] == "1700000002.000002"

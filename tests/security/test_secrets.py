@@ -23,6 +23,8 @@ from bot.blocks import ids
 from bot.check import report, run_checks
 from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
+from bot.lookup.query import Query
+from bot.lookup.service import Outcome
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
 from bot.sandbox.data import sample_customers
@@ -30,6 +32,7 @@ from bot.sandbox.driver import sign
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 from bot.sandbox.stack import API_KEY, BOT_TOKEN, SIGNING_SECRET, stack_settings
+from bot.slack.deps import Lookup
 from tests.scenarios.harness import Harness, running_bot
 from tests.security.support import customer_record
 
@@ -140,24 +143,37 @@ async def forged_requests(bot: Harness) -> None:
 
 
 class ExplodingLookup:
-    """A lookup service that fails, to drive the listener-error path end to end."""
+    """The real lookup, failing while `exploding`, to drive the listener-error path."""
 
-    def peek(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("lookup exploded")
+    def __init__(self, real: Lookup):
+        self.real = real
+        self.exploding = False
 
-    async def resolve(self, *args: object, **kwargs: object) -> None:
-        raise RuntimeError("lookup exploded")
+    def peek(self, query: Query) -> Outcome | None:
+        if self.exploding:
+            raise RuntimeError("lookup exploded")
+        return self.real.peek(query)
+
+    async def resolve(self, query: Query) -> Outcome:
+        if self.exploding:
+            raise RuntimeError("lookup exploded")
+        return await self.real.resolve(query)
+
+    async def refetch(self, ref: str) -> Outcome:
+        return await self.real.refetch(ref)
 
 
 async def a_listener_crash(bot: Harness) -> None:
     # The guard logs the error (and a traceback at DEBUG) and still answers the user.
-    lookup, bot.deps.lookup = bot.deps.lookup, ExplodingLookup()  # type: ignore[assignment]
+    lookup = bot.deps.lookup
+    assert isinstance(lookup, ExplodingLookup)
+    lookup.exploding = True
     try:
         await bot.link_shared([f"https://my.pivotal.app/customers/{CRASHER}"])
         _ack, token = await bot.command("42")
         await bot.answer(token)
     finally:
-        bot.deps.lookup = lookup
+        lookup.exploding = False
 
 
 async def direct_errors(bot: Harness) -> list[str]:
@@ -184,7 +200,7 @@ async def test_no_secret_in_any_log_line_message_or_error(
     crasher = customer_record(CRASHER, created_at="0001-01-01T00:00:00+05:00")
     pivotal = SandboxPivotal(customers=[*sample_customers(), crasher])
     seen: list[str] = []
-    async with running_bot(pivotal=pivotal, cache_ttl_seconds=TTL) as bot:
+    async with running_bot(pivotal=pivotal, cache_ttl_seconds=TTL, lookup=ExplodingLookup) as bot:
         await commands_and_actions(bot, seen)
         await unfurls(bot)
         await slack_failures(bot)

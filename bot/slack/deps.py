@@ -1,0 +1,73 @@
+"""What listeners may use: one narrow, frozen object, and the work they leave running.
+
+Listeners get a ``ListenerDeps`` and nothing else: no Pivotal client, no settings, no
+directory. A new dependency for listeners is one field here (and its value where
+``bot/app.py`` builds this object).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.blocks.customer import CardSettings
+from bot.lookup.directory import Directory
+from bot.lookup.query import Query
+from bot.lookup.service import Outcome
+from bot.slack.privacy import ChannelSharing
+from bot.state.recent import RecentLookups
+
+
+class Lookup(Protocol):
+    """The domain as listeners see it (CustomerLookup is the real one)."""
+
+    def peek(self, query: Query) -> Outcome | None:
+        """What memory can answer now, without I/O; None when an answer needs I/O."""
+        ...
+
+    async def resolve(self, query: Query) -> Outcome:
+        """The answer to `query`, asking Pivotal if it must."""
+        ...
+
+    async def refetch(self, ref: str) -> Outcome:
+        """The customer `ref` fetched from Pivotal now, whatever memory holds."""
+        ...
+
+
+@dataclass
+class InFlight:
+    """Work still running after its ack, so shutdown can let it finish."""
+
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after the ack has gone, keeping it until it ends."""
+        task = asyncio.create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self, timeout: float) -> int:
+        """Wait up to `timeout` s for tracked work; returns how many were still running."""
+        pending = {t for t in self.tasks if t is not asyncio.current_task()}
+        if not pending:
+            return 0
+        _, still = await asyncio.wait(pending, timeout=timeout)
+        return len(still)
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerDeps:
+    """Everything a listener may reach, built once per process."""
+
+    lookup: Lookup
+    cards: CardSettings
+    sharing: ChannelSharing
+    inflight: InFlight
+    slack: AsyncWebClient
+    app_url: str  # the Pivotal web app, whose customer links listeners recognise
+    directory: Directory  # read-only here: search, type-ahead, channel and slug look-ups
+    recent: RecentLookups  # each user's own recent lookups, for their App Home

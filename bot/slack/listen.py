@@ -1,0 +1,51 @@
+"""One way to register a listener: guarded, acked at once, the rest run after the ack.
+
+A listener states only its own steps, as ``first(args) -> Reply``. ``first`` is
+synchronous, so nothing it does can wait on I/O before Slack gets its ack (3 s at most).
+``Reply.ack`` is what the ack itself carries (a card, options, or nothing) and
+``Reply.later`` the work to run once the ack has gone: tracked by InFlight so shutdown
+lets it finish, and contained so a failure is logged and the user still hears back.
+A failure in ``first`` is guarded the same way, and the request is still acked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
+
+from bot.blocks.customer import Message
+from bot.slack.deps import InFlight
+from bot.slack.errors import contained, guarded
+
+Later = Callable[[], Awaitable[None]]
+Listener = Callable[..., Awaitable[None]]
+Route = Callable[[Listener], object]  # what app.command(...), app.action(...) … return
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer now (the ack's arguments) and what to run after the ack."""
+
+    ack: Mapping[str, Any] = field(default_factory=dict)
+    later: Later | None = None
+
+    @classmethod
+    def card(cls, message: Message) -> Reply:
+        """An ephemeral answer carried by the ack itself."""
+        return cls({"response_type": "ephemeral", "text": message.text, "blocks": message.blocks})
+
+
+def listen(route: Route, inflight: InFlight, first: Callable[[AsyncArgs], Reply]) -> None:
+    """Register `first` on `route` (for example `app.command("/customer")`)."""
+
+    async def listener(args: AsyncArgs) -> None:
+        reply = first(args)
+        await args.ack(**reply.ack)
+        if reply.later is not None:
+            inflight.spawn(contained(reply.later(), args.respond))
+
+    listener.__name__ = listener.__qualname__ = getattr(first, "__name__", "listener")
+    route(guarded(listener))
