@@ -9,6 +9,7 @@ from bot.blocks.customer import Block, Message
 from bot.blocks.help import USAGE
 from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
+from bot.pivotal.headers import clamp_wait
 
 _WHAT_LIMIT = 80
 _CHANNEL = re.compile(r"[CG][A-Z0-9]{2,19}")
@@ -51,9 +52,8 @@ def key_rejected() -> Message:
 
 
 def rate_limited(retry_after: float | None) -> Message:
-    # Headers can say "inf" or "nan": never let the wording crash on them.
-    wait = retry_after if retry_after is not None and not math.isnan(retry_after) else 1.0
-    seconds = max(1, math.ceil(min(wait, 3600.0)))
+    # Headers can say "inf" or "nan": the one clamp keeps the wording sane.
+    seconds = max(1, math.ceil(clamp_wait(retry_after)))
     text = (
         f"Pivotal is busy with this workspace's requests. Try again in {seconds} s; "
         "customers looked up recently are still shown from memory."

@@ -17,10 +17,7 @@ from bot import metrics
 from bot.logs import event
 from bot.pivotal.errors import (
     CustomerNotFound,
-    PivotalAuthError,
-    PivotalBadRequest,
     PivotalError,
-    PivotalRateLimited,
     PivotalUnavailable,
 )
 from bot.pivotal.models import Customer, CustomerPage, Identity
@@ -30,11 +27,6 @@ from bot.pivotal.refs import is_safe_customer_ref
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
-_ERROR_TYPES = frozenset(
-    {"invalid_request_error", "authentication_error", "permission_error", "not_found",
-     "conflict", "rate_limit_error", "internal_error"}
-)  # fmt: skip
 _USER_AGENT = "pivotal-bot/0.1 (+https://github.com/pivotal-bot)"
 
 
@@ -169,13 +161,13 @@ class PivotalClient:
         except httpx.RequestError as exc:  # e.g. DecodingError: a body that cannot be read
             self._log(route, "unreadable", started, attempt)
             raise PivotalUnavailable("Pivotal sent a body that cannot be read") from exc
-        self.governor.observe(response.headers, response.status_code)
+        wait = self.governor.observe(response.headers, response.status_code)
         if response.status_code == 429:
             await self.governor.share_block()
         self._log(route, response.status_code, started, attempt)
         if response.is_success:
             return _json_object(response)
-        raise _error_from(response)
+        raise PivotalError.from_response(response, retry_after=wait)
 
     def _log(self, route: str, status: object, started: float, attempt: int) -> None:
         ms = (self._clock() - started) * 1000
@@ -193,51 +185,6 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise PivotalUnavailable("Pivotal sent an unexpected body")
     return body
-
-
-def _error_from(response: httpx.Response) -> PivotalError:
-    """Map the error envelope to an exception by error.type (never by message)."""
-    status = response.status_code
-    try:
-        envelope = response.json().get("error") or {}
-    except (ValueError, AttributeError):
-        envelope = {}
-    kind = envelope.get("type") if isinstance(envelope, dict) else None
-    if not (isinstance(kind, str) and kind in _ERROR_TYPES):
-        kind = None  # a type we don't know: the status decides
-    code = envelope.get("code") if isinstance(envelope, dict) else None
-    code = code if isinstance(code, str) else None
-    if kind == "not_found" or (kind is None and status == 404):
-        return CustomerNotFound("no such customer", status=status, code=code)
-    if kind in ("authentication_error", "permission_error") or (
-        kind is None and status in (401, 403)
-    ):
-        return PivotalAuthError("Pivotal refused the API key", status=status, code=code)
-    if kind == "rate_limit_error" or status == 429:
-        retry_after = _retry_after(response.headers)
-        return PivotalRateLimited("Pivotal rate limit reached", retry_after=retry_after)
-    if kind in ("invalid_request_error", "conflict") or (kind is None and 400 <= status < 500):
-        return PivotalBadRequest("Pivotal refused the request", status=status, code=code)
-    retryable = status in _RETRYABLE_STATUS
-    return PivotalUnavailable(
-        f"Pivotal answered {status}", status=status, code=code, retryable=retryable
-    )
-
-
-def _retry_after(headers: httpx.Headers) -> float:
-    for name in ("retry-after", "x-ratelimit-reset"):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value)
-        except ValueError:
-            continue
-        if name == "x-ratelimit-reset":
-            seconds -= time.time()
-        if seconds > 0:
-            return min(seconds, 3600.0)
-    return 1.0
 
 
 def _parse_page(body: dict[str, Any]) -> CustomerPage:

@@ -1,6 +1,30 @@
-"""One error family for the Pivotal boundary, chosen from the envelope's error.type."""
+"""One error family for the Pivotal boundary, chosen from the envelope's error.type.
+
+    PivotalError                 any failure talking to Pivotal
+    ├── CustomerNotFound         404 / not_found
+    ├── PivotalAuthError         401, 403 / authentication_error, permission_error
+    ├── PivotalRateLimited       429 / rate_limit_error, or the bot's own budget; .retry_after
+    ├── PivotalBadRequest        400, 409 / invalid_request_error, conflict
+    └── PivotalUnavailable       5xx, timeouts, unreachable, bodies of the wrong shape
+
+``PivotalError.from_response()`` picks the class for an error response. The type comes
+from the envelope, never from its message; an unknown type lets the status decide.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.pivotal.headers import clamp_wait
+
+if TYPE_CHECKING:
+    import httpx
+
+_ERROR_TYPES = frozenset(
+    {"invalid_request_error", "authentication_error", "permission_error", "not_found",
+     "conflict", "rate_limit_error", "internal_error"}
+)  # fmt: skip
+_RETRYABLE_STATUS = frozenset({500, 502, 503, 504})
 
 
 class PivotalError(Exception):
@@ -10,6 +34,30 @@ class PivotalError(Exception):
         super().__init__(message)
         self.status = status
         self.code = code
+
+    @classmethod
+    def from_response(
+        cls, response: httpx.Response, *, retry_after: float | None = None
+    ) -> PivotalError:
+        """The error an unsuccessful `response` means; `retry_after` is the wait the rate
+        governor read from its headers (RateGovernor.observe), carried by a 429."""
+        status = response.status_code
+        kind, code = _envelope(response)
+        if kind == "not_found" or (kind is None and status == 404):
+            return CustomerNotFound("no such customer", status=status, code=code)
+        if kind in ("authentication_error", "permission_error") or (
+            kind is None and status in (401, 403)
+        ):
+            return PivotalAuthError("Pivotal refused the API key", status=status, code=code)
+        if kind == "rate_limit_error" or status == 429:
+            wait = clamp_wait(retry_after)
+            return PivotalRateLimited("Pivotal rate limit reached", retry_after=wait)
+        if kind in ("invalid_request_error", "conflict") or (kind is None and 400 <= status < 500):
+            return PivotalBadRequest("Pivotal refused the request", status=status, code=code)
+        retryable = status in _RETRYABLE_STATUS
+        return PivotalUnavailable(
+            f"Pivotal answered {status}", status=status, code=code, retryable=retryable
+        )
 
 
 class CustomerNotFound(PivotalError):
@@ -45,3 +93,16 @@ class PivotalUnavailable(PivotalError):
 
 class PivotalBadRequest(PivotalError):
     """400/409: the request itself was refused; a bug on our side, not the user's."""
+
+
+def _envelope(response: httpx.Response) -> tuple[str | None, str | None]:
+    """error.type (when it is one the API documents) and error.code of an error body."""
+    try:
+        envelope = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        envelope = {}
+    if not isinstance(envelope, dict):
+        return None, None
+    kind, code = envelope.get("type"), envelope.get("code")
+    kind = kind if isinstance(kind, str) and kind in _ERROR_TYPES else None
+    return kind, code if isinstance(code, str) else None

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.pivotal.errors import PivotalRateLimited
-
-# Longest wait any header can impose: past an hour something else is wrong.
-MAX_WAIT = 3600.0
+from bot.pivotal.headers import MAX_WAIT, RateHeaders, clamp_wait
 
 
 @dataclass(frozen=True)
@@ -66,30 +63,29 @@ class RateGovernor:
         self._reset_at: float | None = None  # on self._clock
         self._blocked_until = 0.0
 
-    def observe(self, headers: Mapping[str, str], status: int) -> None:
-        """Take the budget from a response's headers (any status)."""
-        limit = _int(headers.get("x-ratelimit-limit"))
-        remaining = _int(headers.get("x-ratelimit-remaining"))
-        reset = _float(headers.get("x-ratelimit-reset"))
+    def observe(self, headers: Mapping[str, str], status: int) -> float | None:
+        """Take the budget from a response's headers (any status); a 429's wait, else None."""
+        rate = RateHeaders.parse(headers)
         now = self._clock()
-        if limit is not None:
-            self._limit = limit
-        if remaining is not None:
-            self._remaining = remaining
-        if reset is not None:
-            # The header is epoch seconds; keep it on the monotonic clock.
-            self._reset_at = now + max(0.0, reset - self._wall())
-        if status == 429:
-            wait = _float(headers.get("retry-after"))
-            if wait is not None:
-                # Retry-After is the word on when to come back; the window's own
-                # remaining/reset would otherwise hold us off until the reset.
-                self._remaining = None
-            if wait is None:
-                wait = self._reset_in(now) or 1.0
-            wait = min(max(wait, 0.5), MAX_WAIT)
-            self._blocked_until = max(self._blocked_until, now + wait)
-            self._shared_block = max(self._shared_block, self._wall() + wait)
+        if rate.limit is not None:
+            self._limit = rate.limit
+        if rate.remaining is not None:
+            self._remaining = rate.remaining
+        reset_in = rate.reset_in(self._wall())
+        if reset_in is not None:
+            self._reset_at = now + reset_in  # the header is epoch seconds; kept on the clock
+        if status != 429:
+            return None
+        if rate.retry_after is not None:
+            # Retry-After is the word on when to come back; the window's own
+            # remaining/reset would otherwise hold us off until the reset.
+            self._remaining = None
+            wait = clamp_wait(rate.retry_after)
+        else:
+            wait = clamp_wait(self._reset_in(now))
+        self._blocked_until = max(self._blocked_until, now + wait)
+        self._shared_block = max(self._shared_block, self._wall() + wait)
+        return wait
 
     def info(self) -> RateInfo:
         return RateInfo(self._limit, self._remaining, self._reset_in(self._clock()))
@@ -156,21 +152,3 @@ class RateGovernor:
         if self._reset_at is None or self._reset_at <= now:
             return None
         return self._reset_at - now
-
-
-def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _float(value: str | None) -> float | None:
-    """A finite number from a header, else None ("inf" and "nan" are not waits)."""
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    if number is None or not math.isfinite(number):
-        return None
-    return number
