@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.plan import Plan
+from benchmarks.webhooks import ROWS as WEBHOOK_ROWS
 
 Results = dict[str, dict[str, Any]]  # subject -> metric -> value
 
@@ -86,6 +87,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("surfaces_walk_s", "large directory walk s", False),
     ("refresh_upstream", "Refresh storm: Pivotal requests", False),
     ("refresh_upstream_per_window", "  per coalescing window", False),
+    *WEBHOOK_ROWS,
 )
 
 

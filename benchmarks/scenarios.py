@@ -22,6 +22,7 @@ from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
 from benchmarks.replicas import replicas
 from benchmarks.surfaces import surfaces
 from benchmarks.traces import lower_bound, poisson_offsets, zipf_ids
+from benchmarks.webhooks import SCENARIOS as webhook_scenarios
 
 Metrics = dict[str, Any]
 
@@ -269,4 +270,5 @@ SCENARIOS: dict[str, Scenario] = {
     "memory": memory,
     "replicas": replicas,
     "surfaces": surfaces,
+    **webhook_scenarios,
 }

@@ -13,7 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.customer import CardSettings
+from bot.blocks.message import CardSettings
 from bot.config import Settings
 from bot.hooks import Hooks, build_hooks
 from bot.logs import event
@@ -36,6 +36,7 @@ from bot.slack import (
 )
 from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
+from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
 from bot.state.wiring import Stores, build_stores
@@ -60,6 +61,7 @@ class Deps:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
+    live: LiveCards | None = None  # likewise: posted cards follow their customers
 
     def listeners(self) -> ListenerDeps:
         """The narrow view listeners get."""
@@ -72,6 +74,7 @@ class Deps:
             app_url=self.settings.app_url,
             directory=self.directory,
             recent=self.stores.recent,
+            live=self.live,
         )
 
     async def start(self) -> None:
@@ -81,7 +84,10 @@ class Deps:
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
             if self.hooks is not None:
                 refetch = asyncio.create_task(self.hooks.refetcher.run(), name="refetch")
-                self.background.append(refetch)
+                follow = asyncio.create_task(self.hooks.follow(), name="changes")
+                self.background += [refetch, follow]
+            if self.live is not None:
+                self.background.append(asyncio.create_task(self.live.run(), name="live"))
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
@@ -149,6 +155,12 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     )
     signals = SignalBook()
     lookup.signals = signals
+    hooks = build_hooks(
+        settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
+    )
+    live = LiveCards(slack, lookup, cards) if hooks is not None else None
+    if hooks is not None and live is not None:
+        hooks.changes.on_change(live.changed)
     return Deps(
         settings,
         pivotal,
@@ -162,7 +174,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         BotIdentity(slack),
         stores,
         signals=signals,
-        hooks=build_hooks(settings, pivotal, directory, lookup, timer=timer, signals=signals),
+        hooks=hooks,
+        live=live,
     )
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.logs import configure_logging
-from bot.sandbox import effects
+from bot.sandbox import edits, effects
 from bot.sandbox.clicks import Pressable, pressables
 from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
 from bot.sandbox.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
+from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.driver import USER_ID
-from bot.sandbox.stack import LocalStack, local_stack
+from bot.sandbox.stack import API_KEY, LocalStack, local_stack
 from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
 
 _URL = re.compile(r"https?://[^\s<>|]+")
@@ -194,6 +195,31 @@ async def unfurl(session: Session, urls: list[str]) -> None:
         session.error("(no preview: Slack would show the plain link)")
 
 
+@command(
+    "/edit", "/edit 42 plan=growth", "change a customer in Pivotal; its webhook updates the bot"
+)
+async def edit(session: Session, rest: str) -> None:
+    parsed = edits.parse_assignments(rest or "?")
+    if isinstance(parsed, str):
+        session.error(parsed)
+        return
+    stack, hooks = session.stack, session.stack.deps.hooks
+    applied, gets = (hooks.applied if hooks else 0), stack.pivotal.customer_gets()
+    status = await edits.patch_over_http(stack.pivotal.base_url, API_KEY, *parsed)
+    if status != 200 or stack.pivotal.webhooks is None or hooks is None:
+        session.error(f"(Pivotal answered HTTP {status})")
+        return
+    await stack.pivotal.webhooks.drain()
+    await stack.settle()
+    answered = [code for _, code in stack.pivotal.webhooks.delivered[-1:]]
+    session.say(session.style.dim(f"↳ Pivotal sent a signed customer.updated; the bot answered "
+                                  f"{answered[0] if answered else '-'} and applied "
+                                  f"{hooks.applied - applied} change(s)"))  # fmt: skip
+    await customer(session, parsed[0])
+    session.say(session.style.dim(f"(requests to Pivotal for it: "
+                                  f"{stack.pivotal.customer_gets() - gets} GET)\n"))  # fmt: skip
+
+
 @command("/channel", "/channel C024BE7LT", "switch channel (/channels lists the linked ones)")
 async def channel(session: Session, rest: str) -> None:
     session.channel = rest.lstrip("#") or DEFAULT_CHANNEL
@@ -284,10 +310,13 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
     configure_logging(logging.WARNING)
     stdin, out = stdin or sys.stdin, sys.stdout
     terminal = stdin.isatty() and stdin is sys.stdin and enable_line_editing()
-    bot = BotThread(local_stack(log_level="WARNING"))
+    secret = SANDBOX_WEBHOOK_SECRET
+    bot = BotThread(local_stack(log_level="WARNING", pivotal_webhook_secret=secret))
     ctrl_c = CtrlC(out, GOODBYE, terminal_fd=stdin.fileno()) if terminal else None
     try:
-        session = Session(bot.start(), out, Style(out.isatty(), slack_names()), raw_json)
+        stack = bot.start()
+        stack.pivotal.deliver_to(f"{stack.url}/pivotal/webhooks", secret)
+        session = Session(stack, out, Style(out.isatty(), slack_names()), raw_json)
         if ctrl_c is not None:
             ctrl_c.install(bot.loop)
             session.say(INTRO.format(customers=len(session.stack.deps.directory)))

@@ -85,6 +85,9 @@ class Changes:
             return True
         return False
 
+    def best(self, display_id: int) -> Snapshot | None:
+        return self._copies.best(display_id)
+
     def notify(self, display_id: int) -> None:
         for listener in self._listeners:
             listener(display_id)

@@ -1,6 +1,7 @@
 """Refetches that partial webhooks ask for: one per customer, slow, and never before users.
 
-Marks coalesce per customer (ten events for one customer before its turn cost one GET).
+Marks coalesce per customer (ten events for one customer before its turn cost one GET)
+and gather for a second before the first decision, so a burst is seen as one.
 The queue drains at `per_minute` at most, and each GET first waits until the rate budget
 has room beyond the reserve kept for interactive lookups. When more customers are waiting
 than one directory walk would cost in pages, one walk refreshes them all instead: a
@@ -34,6 +35,7 @@ class Refetcher:
         *,
         per_minute: float = 6.0,
         walk_above: int | None = None,
+        gather_seconds: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._client = client
@@ -41,6 +43,7 @@ class Refetcher:
         self._changes = changes
         self._gap = 60.0 / per_minute
         self._walk_above = walk_above
+        self._gather = gather_seconds
         self._sleep = sleep
         self._pending: dict[int, None] = {}  # insertion-ordered set of display_ids
         self._wake = asyncio.Event()
@@ -59,6 +62,7 @@ class Refetcher:
         """Drain forever; cancelled at shutdown (what is left is for the next walk)."""
         while True:
             await self._wake.wait()
+            await self._sleep(self._gather)  # let a burst's marks gather into one decision
             self._wake.clear()
             while self._pending:
                 await self.step()

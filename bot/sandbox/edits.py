@@ -100,3 +100,32 @@ async def patch_customer(
     if target is not None:
         target.send_soon(envelope("customer.updated", updated, previous=previous))
     return web.json_response(updated)
+
+
+def parse_assignments(text: str) -> tuple[str, dict[str, Any]] | str:
+    """`42 plan=growth mrr=150000` -> ("42", {...}); a string says what is wrong."""
+    ref, *pairs = text.split()
+    if not ref.isdigit() or not pairs:
+        return "Usage: /edit 42 plan=growth mrr=150000 (fields: name, plan, mrr, status, …)"
+    changes: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in (*_TEXT, *_NUMBERS):
+            return f"'{pair}' is not field=value with a known field"
+        if value == "null":
+            changes[key] = None
+        elif key in _NUMBERS:
+            if not value.isdigit():
+                return f"{key} must be a whole number (cents for mrr)"
+            changes[key] = int(value)
+        else:
+            changes[key] = value.replace("_", " ") if key == "name" else value
+    return ref, changes
+
+
+async def patch_over_http(base_url: str, key: str, ref: str, changes: dict[str, Any]) -> int:
+    """PATCH a customer through the sandbox API, as a Pivotal user's edit; the status."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.patch(f"{base_url}/customers/{ref}", json=changes,
+                                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
+        return response.status_code

@@ -10,16 +10,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.customer import CardSettings
+from bot.blocks.message import CardSettings
 from bot.lookup.directory import Directory
 from bot.lookup.query import Query
 from bot.lookup.service import Outcome
 from bot.slack.privacy import ChannelSharing
 from bot.state.recent import RecentLookups
+
+if TYPE_CHECKING:
+    from bot.slack.live import LiveCards
 
 
 class Lookup(Protocol):
@@ -71,3 +74,4 @@ class ListenerDeps:
     app_url: str  # the Pivotal web app, whose customer links listeners recognise
     directory: Directory  # read-only here: search, type-ahead, channel and slug look-ups
     recent: RecentLookups  # each user's own recent lookups, for their App Home
+    live: LiveCards | None = None  # with webhooks: shared cards and unfurls follow changes

@@ -17,6 +17,7 @@ from bot.lookup.query import CustomerLink, parse_customer_link
 from bot.lookup.service import Found
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
+from bot.slack.live import remember_unfurls
 from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
 
@@ -44,6 +45,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         queries = list(dict.fromkeys(links.values()))
         outcomes = await asyncio.gather(*(deps.lookup.resolve(q) for q in queries))
         unfurls: dict[str, dict[str, Any]] = {}
+        shown: dict[str, int] = {}  # url -> display_id, for live cards
         for query, outcome in zip(queries, outcomes, strict=True):
             log_lookup("unfurl", outcome, started, instant=False)
             if not isinstance(outcome, Found):
@@ -52,8 +54,10 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             for url, link in links.items():
                 if link == query:
                     unfurls[url] = {"blocks": card.blocks}
+                    shown[url] = outcome.snapshot.customer.display_id
         if unfurls:
-            await _send(deps.slack, event, unfurls)
+            if await _send(deps.slack, event, unfurls) and deps.live is not None:
+                remember_unfurls(deps.live, event, shown, mode)
         else:
             _skipped(channel, "nothing_found")
 
@@ -77,7 +81,7 @@ def _customer_links(event: dict[str, Any], app_url: str) -> dict[str, CustomerLi
 
 async def _send(
     slack: AsyncWebClient, event: dict[str, Any], unfurls: dict[str, dict[str, Any]]
-) -> None:
+) -> bool:
     target: dict[str, Any]
     if event.get("unfurl_id") and event.get("source"):
         target = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
@@ -89,6 +93,8 @@ async def _send(
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         logs.event(log, "slack.unfurl.failed", logging.WARNING, channel=event.get("channel"),
                    links=len(unfurls), error=error)  # fmt: skip
+        return False
+    return True
 
 
 def _skipped(channel: str, reason: str) -> None:

@@ -23,8 +23,9 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from bot.blocks import ids
-from bot.blocks.customer import CardSettings, customer_card
+from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
+from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer
 from bot.sandbox.data import sample_customers
 from bot.sandbox.server import SandboxPivotal
@@ -96,7 +97,7 @@ def assert_every_card_is_safe(customer: Customer) -> None:
     """Full and minimal, fresh and stale: valid Block Kit, inert text, buttons on their hosts."""
     for minimal in (False, True):
         for as_of in (None, AS_OF):
-            card = customer_card(customer, links=LINKS, as_of=as_of, minimal=minimal)
+            card = customer_card(customer, cards=LINKS, as_of=as_of, minimal=minimal)
             assert_safe_card(
                 card.blocks, text=card.text, surface="unfurl" if minimal else "message"
             )
@@ -196,12 +197,12 @@ def test_hostile_values_are_accepted_and_carded_safely(fields: dict[str, Any]) -
 
 def test_a_well_formed_channel_id_is_the_only_channel_reference() -> None:
     card = customer_card(
-        Customer.model_validate(customer_record(9000, slack_channel_id="C024BE7LT")), links=LINKS
+        Customer.model_validate(customer_record(9000, slack_channel_id="C024BE7LT")), cards=LINKS
     )
     assert "<#C024BE7LT>" in json.dumps(card.blocks)
     for odd in ("C024BE7LT|evil", "c024be7lt", "C١٢٣", "<!channel>", "X024BE7LT"):
         customer = Customer.model_validate(customer_record(9000, slack_channel_id=odd))
-        assert "<#" not in json.dumps(customer_card(customer, links=LINKS).blocks), odd
+        assert "<#" not in json.dumps(customer_card(customer, cards=LINKS).blocks), odd
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])

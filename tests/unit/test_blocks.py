@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.blocks import errors, ids
-from bot.blocks.customer import CardSettings, Message, customer_card, status_label
+from bot.blocks import ids, notices
+from bot.blocks.customer import customer_card, status_label
 from bot.blocks.help import USAGE, help_message
 from bot.blocks.matches import match_list
+from bot.blocks.message import CardSettings, Message
 from bot.pivotal.models import Customer
 from tests.blockkit import (
     assert_inert,
@@ -94,7 +95,7 @@ def check(message: Message, *, channel: str | None = None) -> Message:
 
 
 def card(c: Customer | None = None, links: CardSettings = LINKS, **kwargs: Any) -> Message:
-    return check(customer_card(c or customer(), links=links, **kwargs))
+    return check(customer_card(c or customer(), cards=links, **kwargs))
 
 
 def block(message: Message, block_id: str) -> dict[str, Any]:
@@ -318,7 +319,7 @@ def test_every_nullable_field_missing() -> None:
     ]
     assert list(buttons(message)) == [ids.OPEN_PIVOTAL]
     assert message.text == "Acme Co (#42): Active"
-    check(customer_card(bare(), links=BARE_LINKS, minimal=True))
+    check(customer_card(bare(), cards=BARE_LINKS, minimal=True))
 
 
 @pytest.mark.parametrize(
@@ -384,8 +385,8 @@ def test_hostile_text_is_valid_inert_and_cut(hostile: str) -> None:
         for text in mrkdwn_texts(message.blocks):
             assert len(text) <= 2000
     check(match_list(hostile, [c, customer(id="x2", display_id=43)]))
-    check(errors.not_found(hostile))
-    check(errors.invalid_input(hostile))
+    check(notices.not_found(hostile))
+    check(notices.invalid_input(hostile))
 
 
 def test_very_long_name_is_cut_with_an_ellipsis() -> None:
@@ -409,7 +410,7 @@ def test_customer_card_takes_no_clock() -> None:
     params = inspect.signature(customer_card).parameters
     assert list(params) == [
         "customer",
-        "links",
+        "cards",
         "as_of",
         "minimal",
         "shareable",
@@ -444,14 +445,14 @@ def test_blocks_import_no_io(path: Path) -> None:
 
 
 MESSAGES: list[tuple[str, Callable[[], Message]]] = [
-    ("not_found", lambda: errors.not_found("acme")),
-    ("not_found_number", lambda: errors.not_found("#42")),
-    ("invalid_input", lambda: errors.invalid_input("That is not a customer number.")),
-    ("key_rejected", errors.key_rejected),
-    ("rate_limited", lambda: errors.rate_limited(12.2)),
-    ("unavailable", errors.unavailable),
-    ("loading", errors.loading),
-    ("internal_error", errors.internal_error),
+    ("not_found", lambda: notices.not_found("acme")),
+    ("not_found_number", lambda: notices.not_found("#42")),
+    ("invalid_input", lambda: notices.invalid_input("That is not a customer number.")),
+    ("key_rejected", notices.key_rejected),
+    ("rate_limited", lambda: notices.rate_limited(12.2)),
+    ("unavailable", notices.unavailable),
+    ("loading", notices.loading),
+    ("internal_error", notices.internal_error),
     ("help", lambda: help_message(APP)),
 ]
 
@@ -463,12 +464,12 @@ def test_other_messages_are_valid(name: str, build: Callable[[], Message]) -> No
 
 
 def test_not_found_wording() -> None:
-    assert "There is no customer #42 in Pivotal" in errors.not_found("#42").text
-    assert errors.not_found("acme").text.startswith("No customer matches acme.")
+    assert "There is no customer #42 in Pivotal" in notices.not_found("#42").text
+    assert notices.not_found("acme").text.startswith("No customer matches acme.")
 
 
 def test_unlinked_channel_names_the_channel() -> None:
-    message = check(errors.unlinked_channel("C024BE7LT"), channel="C024BE7LT")
+    message = check(notices.unlinked_channel("C024BE7LT"), channel="C024BE7LT")
     assert "<#C024BE7LT>" in message.text
     assert USAGE in list(mrkdwn_texts(message.blocks))
 
@@ -478,7 +479,7 @@ def test_unlinked_channel_names_the_channel() -> None:
     [(None, 1), (0, 1), (-3, 1), (0.2, 1), (12.2, 13), (60, 60), (math.inf, 3600), (math.nan, 1)],
 )
 def test_rate_limited_wording(retry_after: float | None, seconds: int) -> None:
-    assert f"Try again in {seconds} s;" in check(errors.rate_limited(retry_after)).text
+    assert f"Try again in {seconds} s;" in check(notices.rate_limited(retry_after)).text
 
 
 def test_help_uses_the_workspace_link_form() -> None:
@@ -707,7 +708,7 @@ def test_shareable_card_has_a_share_button_naming_the_customer() -> None:
 
 def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
     acme = Customer.model_validate(ACME)
-    shared = customer_card(acme, links=LINKS, shared_by="U024BE7LH")
+    shared = customer_card(acme, cards=LINKS, shared_by="U024BE7LH")
     assert block_kit_problems(shared.blocks) == []
     assert "Shared by <@U024BE7LH>" in json.dumps(shared.blocks)
     for bogus in ("<!channel>", "U1>|<!here", "channel", ""):
@@ -715,8 +716,8 @@ def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
 
 
 def test_unlinked_dm_is_called_a_conversation() -> None:
-    channel = errors.unlinked_channel("C024BE7LT")
+    channel = notices.unlinked_channel("C024BE7LT")
     assert "<#C024BE7LT>" in channel.text
-    direct = errors.unlinked_channel("D024BE7LT")
+    direct = notices.unlinked_channel("D024BE7LT")
     assert direct.text.startswith("This conversation is not linked")
     assert_valid_message(direct.blocks, text=direct.text)

@@ -1,0 +1,184 @@
+"""Webhook scenarios: webhook-to-card latency, a day's Pivotal requests, a nightly burst.
+
+They run the real bot in process (bot/sandbox/stack.py) against the sandbox Pivotal and
+the fake Slack, with deliveries signed by the standardwebhooks library; only the bot
+subject has webhooks, so the baseline reports nothing here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from benchmarks.load import percentile
+from benchmarks.plan import Plan
+from bot.lookup.feed import FeedLiveness
+from bot.sandbox.data import generate_customers
+from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.stack import local_stack
+
+Metrics = dict[str, Any]
+
+
+class Context(Protocol):
+    plan: Plan
+
+
+SECRET = new_secret()
+PAGE = 100
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark condition not met")
+        await asyncio.sleep(0.001)
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value * 1000, 2)
+
+
+async def webhook_to_card(ctx: Context, subject: str) -> Metrics:
+    """A full customer.updated, then /customer: time until the card shows it; GETs spent."""
+    if subject != "bot":
+        return {}
+    rounds = ctx.plan.warm_lookups
+    async with local_stack(log_level="WARNING", pivotal_webhook_secret=SECRET) as stack:
+        hooks = stack.deps.hooks
+        assert hooks is not None
+        sender = WebhookSender(f"{stack.url}/pivotal/webhooks", SECRET, stack.driver.http)
+        customers = stack.pivotal.customers
+        stack.pivotal.clear_requests()
+        times: list[float] = []
+        for n in range(rounds):
+            row = customers[n % len(customers)]
+            plan = f"plan-{n}"
+            obj = {**row, "plan": plan, "updated_at": f"2030-01-01T00:{n // 60:02d}:{n % 60:02d}Z"}
+            started, before = time.perf_counter(), hooks.applied
+            await sender.deliver(envelope("customer.updated", obj))
+            await _until(lambda before=before: hooks.applied > before)  # type: ignore[misc]
+            card = await stack.driver.lookup(str(row["display_id"]))
+            times.append(time.perf_counter() - started)
+            assert plan in str(card["blocks"]), "the card did not show the webhook's data"
+        return {
+            "webhook_card_p50_ms": _ms(percentile(times, 50)),
+            "webhook_card_p99_ms": _ms(percentile(times, 99)),
+            "webhook_card_gets": stack.pivotal.customer_gets(),
+        }
+
+
+def _day(webhooks: bool, *, customers: int = 10_000, seed: int = 7) -> dict[str, float]:
+    """Pivotal requests over a simulated day, by the bot's freshness and polling rules.
+
+    10,000 customers; 3,000 lookups in working hours (Zipf-like: a tenth of the customers
+    get most of them); 1,500 edits a day; at 02:00 a health recompute touches everyone.
+    Polling walks every 600 s and a lookup GETs when its copy is 300 s old. With webhooks
+    the walk is hourly, each edit arrives as a full object (0 GETs), the recompute as
+    partial objects whose previous_attributes name only health fields (0 GETs), and a copy
+    taken while deliveries keep coming stays fresh (FeedLiveness, the bot's own rule).
+    """
+    rng = random.Random(seed)
+    clock = [0.0]
+    feed = FeedLiveness(quiet_seconds=900, timer=lambda: clock[0])
+    ttl, walk_every = 300.0, (3600.0 if webhooks else 600.0)
+    pages = (customers + PAGE - 1) // PAGE
+    events: list[tuple[float, str, int]] = []
+    hot = max(1, customers // 10)
+    for _ in range(3000):
+        who = rng.randrange(hot) if rng.random() < 0.8 else rng.randrange(customers)
+        events.append((rng.uniform(8 * 3600, 18 * 3600), "lookup", who))
+    events += [(rng.uniform(0, 86_400), "edit", rng.randrange(customers)) for _ in range(1500)]
+    events += [(7200 + i * 0.05, "health", i) for i in range(customers)]
+    events.sort()
+    fetched: dict[int, float] = {}
+    gets = 0
+    walk_pages = math.ceil(86_400 / walk_every) * pages  # a walk at 0, then every interval
+    for at, kind, who in events:
+        clock[0] = at
+        walked_at = math.floor(at / walk_every) * walk_every
+        if kind == "lookup":
+            copy = max(fetched.get(who, -1e9), walked_at)
+            fresh = at - copy < ttl or (webhooks and feed.covers(copy))
+            if not fresh:
+                gets += 1
+                fetched[who] = at
+        elif webhooks:
+            feed.heard()
+            fetched[who] = at  # the webhook's object is the copy
+    total = gets + walk_pages
+    return {"per_hour": round(total / 24, 1), "gets": gets, "walk_pages": walk_pages}
+
+
+async def webhook_budget(ctx: Context, subject: str) -> Metrics:
+    """Pivotal requests per hour for 10,000 customers: webhooks on vs today's polling."""
+    if subject != "bot":
+        return {}
+    polling, hooked = _day(False), _day(True)
+    return {
+        "requests_per_hour_polling": polling["per_hour"],
+        "requests_per_hour_webhooks": hooked["per_hour"],
+        "day_gets_polling": polling["gets"],
+        "day_gets_webhooks": hooked["gets"],
+    }
+
+
+async def webhook_burst(ctx: Context, subject: str) -> Metrics:
+    """1,000 partial customer.updated (a health recompute that does not say what changed)."""
+    if subject != "bot":
+        return {}
+    count = ctx.plan.burst * 5
+    pivotal = SandboxPivotal(generate_customers(count * 2), rate_limit=max(60, ctx.plan.rate_limit))
+    async with local_stack(pivotal=pivotal, log_level="WARNING",
+                           pivotal_webhook_secret=SECRET) as stack:  # fmt: skip
+        hooks = stack.deps.hooks
+        assert hooks is not None
+        sender = WebhookSender(f"{stack.url}/pivotal/webhooks", SECRET, stack.driver.http)
+        rows = pivotal.customers[:count]
+        pivotal.clear_requests()
+        acks: list[float] = []
+        started = time.perf_counter()
+        for n, row in enumerate(rows):
+            obj = {"id": f"cus_{n}", "display_id": row["display_id"], "health_score": n % 100}
+            sent = time.perf_counter()
+            response = await sender.deliver(envelope("customer.updated", obj))
+            acks.append(time.perf_counter() - sent)
+            assert response.status_code == 202
+        await _until(lambda: hooks.applied >= count)
+        applied = time.perf_counter() - started
+        await _until(lambda: len(hooks.refetcher) == 0 and hooks.refetcher.walks >= 1, 60)
+        await stack.deps.directory.walk()  # joins the walk the refetcher started
+        await stack.settle()
+        return {
+            "burst_ack_p99_ms": _ms(percentile(acks, 99)),
+            "burst_applied_s": round(applied, 2),
+            "burst_gets": pivotal.customer_gets(),
+            "burst_list_pages": pivotal.list_calls(),
+            "burst_429s": sum(1 for r in pivotal.requests if r.status == 429),
+            "burst_live_card_updates": None,  # live cards are not built yet
+        }
+
+
+ROWS: tuple[tuple[str, str, bool], ...] = (
+    ("webhook_card_p50_ms", "webhook→fresh card p50 ms", False),
+    ("webhook_card_p99_ms", "webhook→fresh card p99 ms", False),
+    ("webhook_card_gets", "webhook→card: customer GETs", False),
+    ("requests_per_hour_polling", "10k customers, req/h polling", False),
+    ("requests_per_hour_webhooks", "10k customers, req/h webhooks", False),
+    ("burst_ack_p99_ms", "1000 webhooks: ack p99 ms", False),
+    ("burst_gets", "1000 webhooks: customer GETs", False),
+    ("burst_list_pages", "1000 webhooks: list pages", False),
+    ("burst_429s", "1000 webhooks: upstream 429s", False),
+)
+
+SCENARIOS = {
+    "webhook_card": webhook_to_card,
+    "webhook_budget": webhook_budget,
+    "webhook_burst": webhook_burst,
+}

@@ -1,0 +1,50 @@
+"""Two bots on one real redis-server: a webhook received by one replica is seen by the other."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from tests.redis_server import RedisServer
+from tests.scenarios.harness import Harness, running_bot
+
+SECRET = new_secret()
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+def acme(bot: Harness, **changes: object) -> dict[str, object]:
+    (found,) = [c for c in bot.pivotal.customers if c["display_id"] == 42]
+    later = datetime.fromisoformat(found["updated_at"]) + timedelta(minutes=1)
+    return {**found, "updated_at": later.isoformat().replace("+00:00", "Z"), **changes}
+
+
+async def test_a_webhook_on_one_replica_reaches_the_other(redis_server: RedisServer) -> None:
+    redis_server.flush()
+    settings = {"redis_url": redis_server.url, "pivotal_webhook_secret": SECRET}
+    async with running_bot(**settings) as one, running_bot(**settings) as two:
+        assert one.deps.hooks is not None and two.deps.hooks is not None
+        feeds = [h.shared for h in (one.deps.hooks, two.deps.hooks)]
+        await until(lambda: all(f is not None and f.following for f in feeds))
+        event = envelope("customer.updated", {**acme(one, plan="replicated"), "health_score": 38,
+                                              "previous_health_score": 72})  # fmt: skip
+        sender = WebhookSender(f"{one.url}/pivotal/webhooks", SECRET, one.http)
+        assert (await sender.deliver(event)).status_code == 202
+        assert two.deps.hooks.shared is not None
+        await until(lambda: two.deps.hooks.shared.received >= 1)  # type: ignore[union-attr]
+        two.pivotal.clear_requests()
+        card = await two.lookup("42")
+        assert "replicated" in str(card["blocks"]) and "38, down from 72" in str(card["blocks"])
+        assert two.pivotal.customer_gets() == 0
+        # The same event redelivered to the other replica is a no-op there.
+        other = WebhookSender(f"{two.url}/pivotal/webhooks", SECRET, two.http)
+        again = await other.deliver(event)
+        assert again.status_code == 200 and again.json() == {"status": "duplicate"}

@@ -1,0 +1,48 @@
+"""The demo's /edit: a card, an edit in the sandbox Pivotal, the card again from the webhook."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.demo import Session, handle, slack_names
+from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
+from bot.sandbox.stack import local_stack
+from bot.sandbox.terminal import Style
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[Session]:
+    async with local_stack(
+        log_level="WARNING", pivotal_webhook_secret=SANDBOX_WEBHOOK_SECRET
+    ) as stack:
+        stack.pivotal.deliver_to(f"{stack.url}/pivotal/webhooks", SANDBOX_WEBHOOK_SECRET)
+        yield Session(stack, io.StringIO(), Style(False, slack_names()), raw_json=False)
+
+
+async def run(session: Session, line: str) -> str:
+    out = session.out
+    assert isinstance(out, io.StringIO)
+    start = len(out.getvalue())
+    await handle(session, line)
+    return out.getvalue()[start:]
+
+
+async def test_edit_reaches_the_card_through_the_signed_webhook(session: Session) -> None:
+    assert "$1,250" in await run(session, "/customer 42")
+    printed = await run(session, "/edit 42 plan=growth mrr=150000")
+    assert "signed customer.updated; the bot answered 202 and applied 1 change" in printed
+    assert "Plan:" in printed and "growth" in printed and "$1,500" in printed
+    assert "0 GET" in printed
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [("/edit", "Usage"), ("/edit 42", "Usage"), ("/edit acme plan=x", "Usage"),
+     ("/edit 42 plan", "field=value"), ("/edit 42 color=red", "known field"),
+     ("/edit 42 mrr=lots", "whole number"), ("/edit 99999 plan=x", "HTTP 404")],
+)  # fmt: skip
+async def test_edit_refuses_with_a_clear_message(session: Session, line: str, words: str) -> None:
+    assert words in await run(session, line)

@@ -1,0 +1,104 @@
+"""Live cards: a shared card and an unfurl are re-rendered when a webhook changes them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from bot.blocks import ids
+from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.test_share import share_value
+
+SECRET = new_secret()
+LINK = "https://my.pivotal.app/customers/42"
+
+
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[Harness]:
+    async with running_bot(pivotal_webhook_secret=SECRET) as bot:
+        assert bot.deps.live is not None
+        bot.deps.live._gap = 0.0
+        yield bot
+
+
+async def change_acme(bot: Harness, **changes: Any) -> None:
+    (row,) = [c for c in bot.pivotal.customers if c["display_id"] == 42]
+    later = datetime.fromisoformat(row["updated_at"]) + timedelta(minutes=1)
+    obj = {**row, **changes, "updated_at": later.isoformat().replace("+00:00", "Z")}
+    sender = WebhookSender(f"{bot.url}/pivotal/webhooks", SECRET, bot.http)
+    assert (await sender.deliver(envelope("customer.updated", obj))).status_code == 202
+
+
+async def share(bot: Harness, channel: str = "C0GENERAL") -> dict[str, Any]:
+    card = await bot.lookup("42", channel_id=channel)
+    await bot.action(ids.SHARE_CUSTOMER, share_value(card), channel_id=channel)
+    (posted,) = await bot.slack.wait_for("chat.postMessage")
+    await until(lambda: bot.deps.live is not None and len(bot.deps.live) >= 1)
+    return dict(posted.body)
+
+
+async def test_a_shared_card_follows_its_customer(bot: Harness) -> None:
+    posted = await share(bot)
+    assert "$1,250" in json.dumps(posted["blocks"])
+    await change_acme(bot, plan="growth", mrr=150000)
+    (update,) = await bot.slack.wait_for("chat.update")
+    body = update.body
+    assert body["channel"] == "C0GENERAL" and body["ts"]
+    assert "$1,500" in json.dumps(body["blocks"]) and "Shared by <@U0PERSON>" in json.dumps(body)
+
+
+async def test_a_shared_card_in_a_connect_channel_stays_minimal(bot: Harness) -> None:
+    bot.slack.set_channel("C0CONNECT", ext_shared=True)
+    await share(bot, "C0CONNECT")
+    await change_acme(bot, name="Acme Renamed", mrr=150000)
+    (update,) = await bot.slack.wait_for("chat.update")
+    text = json.dumps(update.body)
+    assert "Acme Renamed" in text and "1,500" not in text
+
+
+async def test_an_unfurl_follows_its_customer(bot: Harness) -> None:
+    await bot.link_shared([LINK])
+    await bot.slack.wait_for("chat.unfurl")
+    await until(lambda: bot.deps.live is not None and len(bot.deps.live) == 1)
+    await change_acme(bot, plan="growth")
+    calls = await bot.slack.wait_for("chat.unfurl", count=2)
+    again = calls[-1].body
+    assert "growth" in json.dumps(again["unfurls"][LINK]["blocks"])
+
+
+async def test_a_deleted_message_is_dropped_quietly(bot: Harness) -> None:
+    await share(bot)
+    await until(lambda: bot.deps.live is not None and len(bot.deps.live) == 1)
+    assert bot.deps.live is not None
+    bot.slack.fail("chat.update", "message_not_found")
+    await change_acme(bot, plan="growth")
+    await bot.slack.wait_for("chat.update")
+    await until(lambda: bot.deps.live is not None and bot.deps.live.dropped == 1)
+    assert len(bot.deps.live) == 0
+    bot.slack.clear_faults()
+    await change_acme(bot, plan="scale")
+    await asyncio.sleep(0.2)  # nothing is queued, so nothing may arrive
+    assert len(bot.slack.calls_to("chat.update")) == 1
+
+
+async def test_without_webhooks_share_still_answers_at_the_response_url() -> None:
+    async with running_bot() as bot:
+        assert bot.deps.live is None
+        card = await bot.lookup("42")
+        _, token = await bot.action(ids.SHARE_CUSTOMER, share_value(card))
+        await until(lambda: any(p.token == token for p in bot.slack.responses))
+        assert not bot.slack.calls_to("chat.postMessage")
