@@ -1,6 +1,6 @@
 """A local fake of the Pivotal REST API (``/api/v1``) for tests, benchmarks and demos.
 
-Shapes follow shared/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
+Shapes follow tests/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
 Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
 while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
 ``GET /_sandbox/stats``). Helpers live in ``store.py``, ``faults.py`` and ``ratelimit.py``.
@@ -346,5 +346,11 @@ def serve_with_webhooks(host: str, port: int, url: str | None, secret: str | Non
             return 2
         sb.deliver_to(url, secret.split()[0])
         print(f"PATCH /api/v1/customers/{{id}} sends customer.updated to {url}", flush=True)
-    serve(host, port, sandbox=sb)
+    try:
+        serve(host, port, sandbox=sb)
+    except OSError as exc:  # the port is taken (or the host is not this machine's)
+        reason = exc.strerror or type(exc).__name__
+        print(f"The sandbox cannot listen on {host}:{port}: {reason}. "
+              "Choose another with --port.", file=sys.stderr)  # fmt: skip
+        return 1
     return 0

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,16 +30,14 @@ from bot.sandbox.data import (
     sample_customers,
 )
 from bot.sandbox.server import FAULT_MODES, SandboxPivotal
+from tests.reference import PIVOTAL_OPENAPI
 
 KEY = "pivotal_test_sandbox"
 # Plain HTTP on loopback only; sharing one SSL context avoids httpx loading the CA bundle
 # (tens of ms) for every client.
 TLS = ssl.create_default_context()
 AUTH = {"Authorization": f"Bearer {KEY}"}
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared/reference/pivotal-openapi-get-customer.yaml"
-)
+SCHEMA_PATH = PIVOTAL_OPENAPI
 CUID = re.compile(r"^c[a-z0-9]{24}$")
 CHANNEL = re.compile(r"^C[A-Z0-9]{8,10}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -81,8 +78,6 @@ async def client(sandbox: SandboxPivotal) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="module")
 def customer_validator() -> Iterator[Draft202012Validator]:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"OpenAPI reference not found at {SCHEMA_PATH} (shared/ must be a sibling)")
     doc = yaml.safe_load(SCHEMA_PATH.read_text())
     # The root document carries `components`, so '#/components/schemas/...' refs resolve.
     schema = {"$ref": "#/components/schemas/Customer", "components": doc["components"]}
