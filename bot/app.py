@@ -179,6 +179,20 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     )
 
 
+class _TokenSkippedWarning(logging.Filter):
+    """Drops Bolt's "token will be unused": it reads SLACK_BOT_TOKEN itself, and our client
+    is tokenless on purpose (authorize() supplies the token), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenSkippedWarning) for f in bolt.filters):
+        bolt.addFilter(_TokenSkippedWarning())
+
+
 def create_app(deps: Deps) -> AsyncApp:
     """The Bolt app with every listener registered against `deps`."""
     settings = deps.settings
@@ -187,6 +201,7 @@ def create_app(deps: Deps) -> AsyncApp:
     async def authorize() -> AuthorizeResult:  # Bolt reads argument names: no bound method
         return await deps.identity.authorize()
 
+    _quiet_bolt_token_warning()
     app = AsyncApp(
         # Tokenless: authorize() supplies the token. Same API URL, so Socket Mode's
         # apps.connections.open goes where SLACK_API_URL says.

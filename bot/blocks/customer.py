@@ -22,6 +22,7 @@ _DASH = "—"
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,19}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,19}")
 
+_NEUTRAL_MARKER = ":radio_button:"
 _STATUS = {
     "active": (":large_green_circle:", "Active"),
     "onboarding": (":large_blue_circle:", "Onboarding"),
@@ -71,8 +72,18 @@ def customer_url(customer: Customer, app_url: str) -> str:
 
 
 def status_label(status: str) -> str:
-    emoji, label = _STATUS.get(status, ("", status))
-    return f"{emoji} {label}".strip() if emoji else escape(cut(status, 100))
+    """A marker and a label; statuses the card does not know get a neutral marker."""
+    emoji, label = _STATUS.get(status, (_NEUTRAL_MARKER, ""))
+    return f"{emoji} {label or status_name(status)}"
+
+
+def status_name(status: str) -> str:
+    """The status in words: known ones by name, others humanised (trialing -> Trialing)."""
+    known = _STATUS.get(status)
+    if known:
+        return known[1]
+    words = " ".join(status.replace("_", " ").replace("-", " ").split())
+    return escape(cut(words[:1].upper() + words[1:], 100)) if words else "Unknown"
 
 
 def _header(customer: Customer) -> Block:
@@ -216,7 +227,7 @@ def _fallback(customer: Customer, currency: str, *, minimal: bool) -> str:
     name = f"{customer.name.strip() or 'Customer'} (#{customer.display_id})"
     if minimal:
         return cut(escape(name), TEXT_LIMIT)
-    parts = [_STATUS.get(customer.status, ("", customer.status))[1]]
+    parts = [status_name(customer.status)]
     if customer.plan:
         parts.append(customer.plan)
     if customer.mrr is not None:

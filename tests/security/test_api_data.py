@@ -1,7 +1,7 @@
 """Promise 3: whatever the API returns inside its schema, every card is valid Block Kit and no
 text from the data can mention anyone or form a link.
 
-Customers come from the OpenAPI schema (shared/reference, a sibling of the repo in CI) and
+Customers come from the OpenAPI schema (vendored in tests/reference) and
 from a hand-picked list of hostile values; each is carded full and minimal, fresh and stale.
 """
 
@@ -12,7 +12,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,11 +28,11 @@ from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer
 from bot.sandbox.data import sample_customers
 from bot.sandbox.server import SandboxPivotal
+from tests.reference import PIVOTAL_OPENAPI
 from tests.scenarios.harness import running_bot
 from tests.security.support import assert_safe_card, customer_record, slash
 
-REPO = Path(__file__).resolve().parents[2]
-OPENAPI = REPO.parent / "shared/reference/pivotal-openapi-get-customer.yaml"
+OPENAPI = PIVOTAL_OPENAPI
 LINKS = CardSettings(
     app_url="https://my.pivotal.app", hubspot_portal_id="4455667", intercom_app_id="ab12cd34"
 )
@@ -127,7 +126,6 @@ def assert_every_card_is_safe(customer: Customer) -> None:
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@pytest.mark.skipif(not OPENAPI.exists(), reason=f"the API schema is not at {OPENAPI}")
 @given(body=st.deferred(customers_from_schema))
 def test_every_schema_valid_customer_is_accepted_and_carded_safely(body: dict[str, Any]) -> None:
     # The one schema-valid value the model refuses on purpose: an empty id (min_length=1).

@@ -161,9 +161,13 @@ def test_card_money_follows_the_currency_setting() -> None:
         ("at_risk", ":large_orange_circle: At risk"),
         ("churned", ":red_circle: Churned"),
         ("archived", ":white_circle: Archived"),
-        ("paused", "paused"),
-        ("<!here>", "&lt;!here&gt;"),
-        ("a&b", "a&amp;b"),
+        # Statuses the card does not know: a neutral marker and the name in words.
+        ("paused", ":radio_button: Paused"),
+        ("trialing", ":radio_button: Trialing"),
+        ("past_due", ":radio_button: Past due"),
+        ("", ":radio_button: Unknown"),
+        ("<!here>", ":radio_button: &lt;!here&gt;"),
+        ("a&b", ":radio_button: A&amp;b"),
     ],
 )
 def test_status_field(status: str, shown: str) -> None:
@@ -176,9 +180,9 @@ def test_card_context_has_number_and_dates() -> None:
     assert element["type"] == "mrkdwn"
     assert element["text"] == (
         f"*#42* · Customer since <!date^{int(CREATED.timestamp())}^{{date_short}}"
-        "|Mar 4, 2021 10:00 UTC>"
+        "|Mar 4, 2021>"
         f" · Updated <!date^{int(UPDATED.timestamp())}^{{date_short_pretty}} at {{time}}"
-        "|May 6, 2024 7:08 UTC>"
+        "|May 6, 2024 at 07:08 UTC>"
     )
 
 
@@ -255,7 +259,7 @@ def test_odd_ids_are_path_encoded(odd: str) -> None:
 
 def test_fallback_text() -> None:
     assert card().text == "Acme Co (#42): Active, enterprise, $1,250 MRR"
-    assert card(customer(status="paused", plan=None, mrr=None)).text == "Acme Co (#42): paused"
+    assert card(customer(status="paused", plan=None, mrr=None)).text == "Acme Co (#42): Paused"
 
 
 def test_stale_card_has_the_as_of_note() -> None:
@@ -271,7 +275,7 @@ def test_stale_card_has_the_as_of_note() -> None:
     ]
     (note,) = block(message, ids.STALE_NOTE_BLOCK)["elements"]
     assert (
-        "as of <!date^1717229700^{date_short_pretty} at {time}|Jun 1, 2024 8:15 UTC>"
+        "as of <!date^1717229700^{date_short_pretty} at {time}|Jun 1, 2024 at 08:15 UTC>"
         in (note["text"])
     )
     assert ids.STALE_NOTE_BLOCK not in json.dumps(card().blocks)
@@ -520,7 +524,7 @@ def test_match_list_caps_at_ten() -> None:
 
 def test_match_list_shows_domain_and_unknown_status() -> None:
     message = check(match_list("ac", [customer(status="paused"), customer(id="b", domain="<x>")]))
-    assert message.blocks[1]["text"]["text"] == "*Acme Co* · #42 · paused · acme.com"
+    assert message.blocks[1]["text"]["text"] == "*Acme Co* · #42 · :radio_button: Paused · acme.com"
     assert message.blocks[2]["text"]["text"].endswith(" · &lt;x&gt;")
 
 
@@ -665,7 +669,7 @@ def test_assert_inert_rejects(text: str) -> None:
     "text",
     [
         "&lt;!here&gt; &amp; &lt;@U1&gt;",
-        "Since <!date^1614852000^{date_short}|Mar 4, 2021 10:00 UTC>",
+        "Since <!date^1614852000^{date_short}|Mar 4, 2021>",
         "*bold* _it_ ~s~ `code` 🎉",
     ],
 )
