@@ -86,7 +86,9 @@ class Group:
         return seconds
 
     async def stats(self) -> dict[str, Any]:
-        return dict((await self.control.get("/_bench/stats")).json())
+        response = await self.control.get("/_sandbox/stats")
+        response.raise_for_status()
+        return dict(response.json())
 
     async def open_loop(self, texts: Sequence[str], offsets: Sequence[float]) -> list[Lookup]:
         lookups = [self.loads[i % len(self.loads)].prepare([t])[0] for i, t in enumerate(texts)]
