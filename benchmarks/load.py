@@ -19,14 +19,14 @@ from urllib.parse import urlencode, urlsplit
 
 from benchmarks.procs import Target
 from benchmarks.wire import WireClient
-from bot.blocks import errors as bot_errors
+from bot.blocks import notices as bot_notices
 from bot.blocks.ids import STALE_NOTE_BLOCK
 from bot.sandbox.driver import APP_ID, TEAM_ID, USER_ID, sign
 from bot.sandbox.stack import SIGNING_SECRET
 
 Kind = Literal["card", "stale", "rate_limited", "error", "none"]
 # The bot's rate-limit wording starts like this; the baseline says "rate limit".
-_BOT_BUSY = bot_errors.rate_limited(1.0).text.split(".")[0]
+_BOT_BUSY = bot_notices.rate_limited(1.0).text.split(".")[0]
 
 
 def classify(message: dict[str, Any] | None) -> Kind:

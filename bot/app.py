@@ -13,7 +13,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.customer import CardSettings
+from bot.blocks.message import CardSettings
 from bot.config import Settings
 from bot.hooks import Hooks, build_hooks
 from bot.logs import event
@@ -125,8 +125,20 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
-    directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds, timer=timer)
-    lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds, timer=timer)
+    directory = Directory(
+        pivotal,
+        refresh_seconds=settings.directory_refresh_seconds,
+        timer=timer,
+        shared=stores.directory,
+    )
+    lookup = CustomerLookup(
+        pivotal,
+        directory,
+        ttl=settings.cache_ttl_seconds,
+        timer=timer,
+        store=stores.copies,
+        flights=stores.flights,
+    )
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_url,
@@ -167,6 +179,20 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     )
 
 
+class _TokenSkippedWarning(logging.Filter):
+    """Drops Bolt's "token will be unused": it reads SLACK_BOT_TOKEN itself, and our client
+    is tokenless on purpose (authorize() supplies the token), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenSkippedWarning) for f in bolt.filters):
+        bolt.addFilter(_TokenSkippedWarning())
+
+
 def create_app(deps: Deps) -> AsyncApp:
     """The Bolt app with every listener registered against `deps`."""
     settings = deps.settings
@@ -175,6 +201,7 @@ def create_app(deps: Deps) -> AsyncApp:
     async def authorize() -> AuthorizeResult:  # Bolt reads argument names: no bound method
         return await deps.identity.authorize()
 
+    _quiet_bolt_token_warning()
     app = AsyncApp(
         # Tokenless: authorize() supplies the token. Same API URL, so Socket Mode's
         # apps.connections.open goes where SLACK_API_URL says.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -12,8 +13,10 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, read_manifest
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalRateLimited
+from bot.state.health import redis_status
 
 # What manifest.yml asks for; tests keep the two in step.
 BOT_SCOPES = frozenset(
@@ -42,7 +45,7 @@ async def check_pivotal(settings: Settings) -> list[Item]:
         return [Item(False, "Pivotal is rate-limiting this key", fix)]
     except PivotalError as exc:
         fix = f"check PIVOTAL_API_URL ({settings.api_url}) and the network"
-        return [Item(False, f"Pivotal could not be reached: {exc}", fix)]
+        return [Item(False, _unreachable("Pivotal", exc), fix)]
     finally:
         await client.aclose()
     who = ", ".join(
@@ -89,23 +92,77 @@ async def check_slack(settings: Settings) -> list[Item]:
     return items
 
 
-def check_settings(settings: Settings) -> list[Item]:
+def _unreachable(what: str, exc: Exception) -> str:
+    """ "X could not be reached", with the error's own words only when they add something."""
+    text, detail = f"{what} could not be reached", str(exc).strip()
+    if not detail or detail.lower().rstrip(".") in text.lower():
+        return f"{text} ({type(exc).__name__})"
+    return f"{text}: {detail}"
+
+
+def check_settings(settings: Settings, manifest: Manifest | ManifestError | None) -> list[Item]:
     host = urlsplit(settings.app_url).hostname or ""
-    items = []
-    if host == UNFURL_DOMAIN or host.endswith("." + UNFURL_DOMAIN):
-        items.append(Item(True, f"Unfurl domain {UNFURL_DOMAIN} matches PIVOTAL_APP_URL"))
-    else:
-        fix = f"add {host} to features.unfurl_domains in manifest.yml and update the app"
-        items.append(Item(False, f"PIVOTAL_APP_URL host {host} is not an unfurl domain", fix))
+    items = check_unfurls(host, manifest)
     if settings.slack_signing_secret is None:
         fix = "set SLACK_SIGNING_SECRET (Basic Information › App Credentials) for HTTP mode"
         items.append(Item(False, "No signing secret: only Socket Mode can run", fix))
     return items
 
 
-async def run_checks(settings: Settings) -> list[Item]:
-    pivotal, slack = await asyncio.gather(check_pivotal(settings), check_slack(settings))
-    return pivotal + slack + check_settings(settings)
+async def check_redis(settings: Settings) -> list[Item]:
+    if settings.redis_url is None:
+        return [Item(True, "Redis: REDIS_URL not set; state stays in this process (one replica)")]
+    status = await redis_status(settings.redis_url.get_secret_value())
+    if not status.reachable:
+        fix = "check REDIS_URL and that Redis 6+ is reachable; the bot would run per process"
+        return [Item(False, "Redis did not answer", fix)]
+    items = [Item(True, f"Redis answers ({status.latency_ms or 0:.1f} ms)")]
+    if status.walking:
+        items.append(Item(True, "Directory: a replica is walking the customer list now"))
+    else:
+        items.append(Item(True, "Directory: no replica is walking the customer list now"))
+    if status.list_customers is not None and status.list_age_seconds is not None:
+        age = status.list_age_seconds
+        items.append(Item(True, f"Shared list: {status.list_customers} customers, {age:.0f} s old"))
+    return items
+
+
+def check_unfurls(host: str, manifest: Manifest | ManifestError | None) -> list[Item]:
+    """Does the manifest's unfurl_domains cover PIVOTAL_APP_URL's host?"""
+    if isinstance(manifest, ManifestError):
+        fix = "pass --manifest PATH to the manifest the Slack app was created from"
+        return [Item(False, f"Could not read the manifest: {manifest}", fix)]
+    if manifest is None:
+        manifest = Manifest(DEFAULT_MANIFEST, (UNFURL_DOMAIN,))
+        source = f"the default {UNFURL_DOMAIN} (no manifest.yml here; --manifest PATH)"
+    else:
+        source = f"unfurl_domains of {manifest.path}"
+    domain = manifest.unfurls(host)
+    if domain is not None:
+        return [Item(True, f"Unfurl domain {domain} matches PIVOTAL_APP_URL ({source})")]
+    fix = f"add {host} to features.unfurl_domains in the manifest and update the app in Slack"
+    listed = ", ".join(manifest.unfurl_domains) or "none"
+    return [Item(False, f"PIVOTAL_APP_URL host {host} is not an unfurl domain ({source}: "
+                        f"{listed})", fix)]  # fmt: skip
+
+
+def load_manifest(path: Path | None) -> Manifest | ManifestError | None:
+    """The manifest at `path`, else ./manifest.yml when there is one, else None."""
+    if path is None:
+        if not DEFAULT_MANIFEST.is_file():
+            return None
+        path = DEFAULT_MANIFEST
+    try:
+        return read_manifest(path)
+    except ManifestError as exc:
+        return ManifestError(f"{path}: {exc}")
+
+
+async def run_checks(settings: Settings, manifest: Path | None = None) -> list[Item]:
+    pivotal, slack, redis = await asyncio.gather(
+        check_pivotal(settings), check_slack(settings), check_redis(settings)
+    )
+    return pivotal + slack + redis + check_settings(settings, load_manifest(manifest))
 
 
 def report(items: list[Item], out: TextIO) -> int:
@@ -120,5 +177,5 @@ def report(items: list[Item], out: TextIO) -> int:
     return 0 if not failed else 1
 
 
-def run_check(settings: Settings, out: TextIO = sys.stdout) -> int:
-    return report(asyncio.run(run_checks(settings)), out)
+def run_check(settings: Settings, manifest: Path | None = None, out: TextIO = sys.stdout) -> int:
+    return report(asyncio.run(run_checks(settings, manifest)), out)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 
+DESCRIPTION = (
+    "A Slack app that looks up customers in Pivotal: /customer 42, unfurled customer links "
+    "and channel-linked cards. Configured by environment variables (see README.md)."
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pivotal-bot", description=__doc__)
+    parser = argparse.ArgumentParser(prog="pivotal-bot", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the bot (HTTP by default)")
     serve.add_argument("--socket", action="store_true", help="use Socket Mode (SLACK_APP_TOKEN)")
@@ -21,7 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sandbox.add_argument("--port", type=int, default=8765)
     sandbox.add_argument("--webhook-url", help="a running bot's /pivotal/webhooks URL")
     sandbox.add_argument("--webhook-secret", help="the bot's PIVOTAL_WEBHOOK_SECRET (whsec_…)")
-    commands.add_parser("check", help="check the configuration against Pivotal and Slack")
+    check = commands.add_parser("check", help="check the configuration against Pivotal and Slack")
+    manifest_help = "the Slack app manifest to compare with (default: ./manifest.yml)"
+    check.add_argument("--manifest", type=Path, metavar="PATH", help=manifest_help)
     args = parser.parse_args(argv)
 
     try:
@@ -31,8 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = load_settings(socket_mode=args.socket)
             if args.socket:
                 return run_socket(settings)
-            run_http(settings)
-            return 0
+            return run_http(settings)
         if args.command == "demo":
             from bot.demo import run_demo
 
@@ -43,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return serve_with_webhooks(args.host, args.port, args.webhook_url, args.webhook_secret)
         from bot.check import run_check
 
-        return run_check(load_settings(need_signing_secret=False))
+        return run_check(load_settings(need_signing_secret=False), args.manifest)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

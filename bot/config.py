@@ -21,6 +21,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from bot import config_messages
 from bot.pivotal.webhooks import parse_secrets
 
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
@@ -64,11 +65,23 @@ class Settings(BaseSettings):
     pivotal_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_PIVOTAL_API_URL)
     pivotal_app_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_PIVOTAL_APP_URL)
     slack_api_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_SLACK_API_URL)
-    hubspot_portal_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
-    hubspot_host: str = Field(default="app.hubspot.com", pattern=r"^[a-z0-9.-]+$")
-    intercom_app_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    hubspot_portal_id: str | None = Field(
+        default=None, pattern=r"^[0-9]{1,20}$", description="the hub id: digits only"
+    )
+    hubspot_host: str = Field(
+        default="app.hubspot.com",
+        pattern=r"^[a-z0-9.-]+$",
+        description="a host name such as app-eu1.hubspot.com",
+    )
+    intercom_app_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="the workspace id: up to 64 letters, digits, _ or -",
+    )
     stripe_test_mode: bool = False
-    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$")
+    currency: str = Field(
+        default="USD", pattern=r"^[A-Za-z]{3}$", description="a three-letter code such as USD"
+    )
     pivotal_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 4.5
     cache_ttl_seconds: PositiveSeconds = 300
     directory_refresh_seconds: PositiveSeconds = 600
@@ -78,7 +91,7 @@ class Settings(BaseSettings):
     external_unfurls: ExternalUnfurls = ExternalUnfurls.MINIMAL
     allowed_team_ids: Annotated[frozenset[str], NoDecode] = frozenset()
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
-    port: int = Field(default=3000, ge=1, le=65_535)
+    port: int = Field(default=3000, ge=0, le=65_535)  # 0: any free port
     log_level: str = "INFO"
     redis_url: SecretStr | None = None  # may carry a password
 
@@ -217,31 +230,35 @@ def settings_from(**values: object) -> Settings:
 def load_settings(
     *, socket_mode: bool = False, need_signing_secret: bool = True, **overrides: object
 ) -> Settings:
-    """Build Settings from the environment, or raise ConfigError naming every problem."""
+    """Build Settings from the environment, or raise ConfigError naming every problem.
+
+    Problems of the mode (a signing secret for HTTP, an app token for Socket Mode) are
+    named in the same message as malformed or missing variables.
+    """
+    settings: Settings | _Present | None = None
+    problems: list[str] = []
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from None
-    problems: list[str] = []
-    if socket_mode and settings.slack_app_token is None:
+        problems = config_messages.problems_of(exc, Settings.model_fields)
+        settings = _Present(**overrides)  # type: ignore[arg-type]
+    if socket_mode and not _given(settings.slack_app_token):
         problems.append("SLACK_APP_TOKEN: required for Socket Mode (an xapp- token)")
-    if need_signing_secret and not socket_mode and settings.slack_signing_secret is None:
+    if need_signing_secret and not socket_mode and not _given(settings.slack_signing_secret):
         problems.append("SLACK_SIGNING_SECRET: required in HTTP mode")
     if problems:
-        raise ConfigError(_format(problems))
+        raise ConfigError(config_messages.message(problems))
+    assert isinstance(settings, Settings)
     return settings
 
 
-def _describe(exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors(include_url=False, include_input=False):
-        name = "_".join(str(part) for part in error["loc"] if isinstance(part, str)).upper()
-        message = "missing (required)" if error["type"] == "missing" else error["msg"]
-        message = message.removeprefix("Value error, ")
-        problems.append(f"{name or 'configuration'}: {message}")
-    return _format(problems)
+class _Present(BaseSettings):
+    """Which mode-dependent secrets were given, read the way Settings reads them."""
+
+    model_config = Settings.model_config
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
 
 
-def _format(problems: list[str]) -> str:
-    lines = "\n".join(f"  - {problem}" for problem in problems)
-    return f"pivotal-bot cannot start; fix the configuration:\n{lines}"
+def _given(secret: SecretStr | None) -> bool:
+    return secret is not None and bool(secret.get_secret_value().strip())

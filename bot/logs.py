@@ -29,6 +29,16 @@ def _value(value: object) -> str:
     return text
 
 
+class KeyValueLines(logging.Filter):
+    """Lines other libraries log (uvicorn, Bolt) as `event=log message="…"`, like ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("event="):
+            record.msg, record.args = f"event=log message={_value(message)}", None
+        return True
+
+
 class RedactSecrets(logging.Filter):
     """Replaces every known secret in a formatted record, whatever logged it."""
 
@@ -62,6 +72,7 @@ def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:
             root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(KeyValueLines())
     handler.addFilter(RedactSecrets(secrets))
     handler._pivotal_bot = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -26,6 +27,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token,
         settings.pivotal_webhook_secret,
+        settings.redis_url,  # it may carry a password
     )
     values += [s for s in optional if s]
     return [v.get_secret_value() for v in values]
@@ -36,17 +38,26 @@ def build_asgi(settings: Settings) -> BotASGI:
     return BotASGI(create_app(deps), deps)
 
 
-def run_http(settings: Settings) -> None:
+def run_http(settings: Settings) -> int:
     """Serve POST /slack/events, /healthz and /readyz until SIGTERM or Ctrl-C."""
     configure_logging(settings.log_level_number, secrets_of(settings))
-    event(log, "bot.start", mode="http", host=settings.host, port=settings.port,
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        fix = "set PORT to a free port, or PORT=0 for any free one"
+        event(log, "bot.start.failed", logging.ERROR, host=settings.host, port=settings.port,
+              error=exc.strerror or type(exc).__name__, fix=fix)  # fmt: skip
+        return 1
+    port = sock.getsockname()[1]  # the one bound, when PORT=0 asked for any
+    event(log, "bot.start", mode="http", host=settings.host, port=port,
           pivotal=settings.api_url, test_key=settings.pivotal_key_is_test)  # fmt: skip
     config = uvicorn.Config(
         build_asgi(settings),
         host=settings.host,
-        port=settings.port,
+        port=port,
         lifespan="on",
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's lines go through the bot's key=value handler
         access_log=False,
         timeout_graceful_shutdown=15,
         proxy_headers=True,
@@ -55,9 +66,24 @@ def run_http(settings: Settings) -> None:
     # work has finished (and before serving starts, SIGTERM just exits).
     signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
     finally:
         event(log, "bot.stop", mode="http")
+        sock.close()
+    return 0
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A bound TCP socket for `host`:`port` (0: any free port); OSError when it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
@@ -95,7 +121,7 @@ async def _socket_main(settings: Settings) -> int:
         await stopping
     elif connecting.done():
         error = connecting.exception()
-        fix = "check SLACK_APP_TOKEN (xapp-, connections:write) and that Socket Mode is on"
+        fix = _SOCKET_MODE_FIX if isinstance(error, SlackApiError) else _network_fix(settings)
         event(log, "bot.socket.failed", logging.ERROR, error=type(error).__name__, fix=fix)
         failed = True
     connecting.cancel()
@@ -134,9 +160,19 @@ async def _app_token_accepted(settings: Settings) -> bool:
     client = AsyncWebClient(base_url=settings.slack_url, timeout=10)
     try:
         await client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
-    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        fix = "check SLACK_APP_TOKEN (xapp-, connections:write) and that Socket Mode is on"
-        event(log, "bot.socket.failed", logging.ERROR, error=error, fix=fix)
+    except SlackApiError as exc:  # Slack answered: the token or the app settings are wrong
+        event(log, "bot.socket.failed", logging.ERROR, error=exc.response.get("error"),
+              fix=_SOCKET_MODE_FIX)  # fmt: skip
+        return False
+    except (SlackClientError, OSError, TimeoutError) as exc:  # Slack was never reached
+        event(log, "bot.socket.failed", logging.ERROR, error=type(exc).__name__,
+              fix=_network_fix(settings))  # fmt: skip
         return False
     return True
+
+
+_SOCKET_MODE_FIX = "check SLACK_APP_TOKEN (xapp-, connections:write) and that Socket Mode is on"
+
+
+def _network_fix(settings: Settings) -> str:
+    return f"Slack could not be reached: check SLACK_API_URL ({settings.slack_url}) and the network"

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
 from bot.blocks import ids
 from bot.blocks.health import health_fields
+from bot.blocks.message import Block, CardSettings, Message
 from bot.blocks.text import count, cut, escape, money, slack_date
 from bot.pivotal.models import Customer, Signals
-
-Block = dict[str, Any]
 
 HEADER_LIMIT = 150
 FIELD_LIMIT = 2000
@@ -25,6 +22,7 @@ _DASH = "—"
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,19}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,19}")
 
+_NEUTRAL_MARKER = ":radio_button:"
 _STATUS = {
     "active": (":large_green_circle:", "Active"),
     "onboarding": (":large_blue_circle:", "Onboarding"),
@@ -34,30 +32,10 @@ _STATUS = {
 }
 
 
-@dataclass(frozen=True)
-class CardSettings:
-    """Where the card's buttons point and how money is written."""
-
-    app_url: str
-    currency: str = "USD"
-    hubspot_portal_id: str | None = None
-    hubspot_host: str = "app.hubspot.com"
-    intercom_app_id: str | None = None
-    stripe_test_mode: bool = False
-
-
-@dataclass(frozen=True)
-class Message:
-    """What reaches Slack: blocks plus the notification / screen-reader fallback."""
-
-    text: str
-    blocks: list[Block]
-
-
 def customer_card(
     customer: Customer,
     *,
-    links: CardSettings,
+    cards: CardSettings,
     as_of: datetime | None = None,
     minimal: bool = False,
     shareable: bool = False,
@@ -74,18 +52,18 @@ def customer_card(
     """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
-        blocks.append(_fields(customer, links.currency, signals))
+        blocks.append(_fields(customer, cards.currency, signals))
     blocks.append(_context(customer, with_dates=not minimal, shared_by=shared_by))
     if as_of is not None:
         blocks.append(_stale_note(as_of))
     elif refreshed_at is not None:
         blocks.append(_refreshed_note(refreshed_at))
-    actions = _buttons(customer, links, minimal=minimal)
+    actions = _buttons(customer, cards, minimal=minimal)
     if shareable:
         actions["elements"].append(_share_button(customer))
     actions["elements"].append(_refresh_button(customer, minimal=minimal))
     blocks.append(actions)
-    return Message(text=_fallback(customer, links.currency, minimal=minimal), blocks=blocks)
+    return Message(text=_fallback(customer, cards.currency, minimal=minimal), blocks=blocks)
 
 
 def customer_url(customer: Customer, app_url: str) -> str:
@@ -94,8 +72,18 @@ def customer_url(customer: Customer, app_url: str) -> str:
 
 
 def status_label(status: str) -> str:
-    emoji, label = _STATUS.get(status, ("", status))
-    return f"{emoji} {label}".strip() if emoji else escape(cut(status, 100))
+    """A marker and a label; statuses the card does not know get a neutral marker."""
+    emoji, label = _STATUS.get(status, (_NEUTRAL_MARKER, ""))
+    return f"{emoji} {label or status_name(status)}"
+
+
+def status_name(status: str) -> str:
+    """The status in words: known ones by name, others humanised (trialing -> Trialing)."""
+    known = _STATUS.get(status)
+    if known:
+        return known[1]
+    words = " ".join(status.replace("_", " ").replace("-", " ").split())
+    return escape(cut(words[:1].upper() + words[1:], 100)) if words else "Unknown"
 
 
 def _header(customer: Customer) -> Block:
@@ -179,11 +167,11 @@ def _refresh_button(customer: Customer, *, minimal: bool) -> Block:
     }
 
 
-def _buttons(customer: Customer, links: CardSettings, *, minimal: bool) -> Block:
-    buttons = [_button(ids.OPEN_PIVOTAL, "Open in Pivotal", customer_url(customer, links.app_url))]
+def _buttons(customer: Customer, cards: CardSettings, *, minimal: bool) -> Block:
+    buttons = [_button(ids.OPEN_PIVOTAL, "Open in Pivotal", customer_url(customer, cards.app_url))]
     buttons[0]["style"] = "primary"
     if not minimal:
-        buttons.extend(_integration_buttons(customer, links))
+        buttons.extend(_integration_buttons(customer, cards))
     return {"type": "actions", "block_id": ids.CARD_LINKS_BLOCK, "elements": buttons}
 
 
@@ -196,10 +184,10 @@ def _share_button(customer: Customer) -> Block:
     }
 
 
-def _integration_buttons(customer: Customer, links: CardSettings) -> list[Block]:
+def _integration_buttons(customer: Customer, cards: CardSettings) -> list[Block]:
     buttons: list[Block] = []
-    portal = _path(links.hubspot_portal_id)
-    hubspot = f"https://{links.hubspot_host}/contacts/{portal}/record"
+    portal = _path(cards.hubspot_portal_id)
+    hubspot = f"https://{cards.hubspot_host}/contacts/{portal}/record"
     company, deal = _path(customer.hubspot_company_id), _path(customer.hubspot_deal_id)
     if portal and company:
         buttons.append(
@@ -209,10 +197,10 @@ def _integration_buttons(customer: Customer, links: CardSettings) -> list[Block]
         buttons.append(_button(ids.OPEN_HUBSPOT_DEAL, "HubSpot deal", f"{hubspot}/0-3/{deal}"))
     stripe = _path(customer.stripe_customer_id)
     if stripe:
-        mode = "test/" if links.stripe_test_mode else ""
+        mode = "test/" if cards.stripe_test_mode else ""
         url = f"https://dashboard.stripe.com/{mode}customers/{stripe}"
         buttons.append(_button(ids.OPEN_STRIPE, "Stripe", url))
-    app, intercom = _path(links.intercom_app_id), _path(customer.intercom_company_id)
+    app, intercom = _path(cards.intercom_app_id), _path(customer.intercom_company_id)
     if app and intercom:
         url = f"https://app.intercom.com/a/apps/{app}/companies/{intercom}"
         buttons.append(_button(ids.OPEN_INTERCOM, "Intercom", url))
@@ -239,7 +227,7 @@ def _fallback(customer: Customer, currency: str, *, minimal: bool) -> str:
     name = f"{customer.name.strip() or 'Customer'} (#{customer.display_id})"
     if minimal:
         return cut(escape(name), TEXT_LIMIT)
-    parts = [_STATUS.get(customer.status, ("", customer.status))[1]]
+    parts = [status_name(customer.status)]
     if customer.plan:
         parts.append(customer.plan)
     if customer.mrr is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.customer import Block, Message
+from bot.blocks.message import Block, Message
 
 USAGE = (
     "*How to look up a customer*\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.blocks import ids
-from bot.blocks.customer import Block, Message, status_label
+from bot.blocks.customer import status_label
+from bot.blocks.message import Block, Message
 from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
 from bot.pivotal.models import Customer

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks import ids
-from bot.blocks.customer import Block
+from bot.blocks.message import Block
 from bot.blocks.text import cut
 from bot.pivotal.models import Customer
 

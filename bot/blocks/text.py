@@ -46,8 +46,27 @@ def slack_date(moment: datetime, *, tokens: str = "{date_short}") -> str:
         utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except OverflowError:  # within hours of year 1 or 9999: no real customer date
         return moment.strftime("%b %d, %Y")
-    fallback = utc.strftime("%b %d, %Y %H:%M UTC").replace(" 0", " ")
+    fallback = date_fallback(utc, tokens)
     stamp = int(utc.timestamp())
     if stamp < 0:  # Slack's date token takes no dates before 1970
         return fallback
     return f"<!date^{stamp}^{tokens}|{fallback}>"
+
+
+def date_fallback(utc: datetime, tokens: str) -> str:
+    """`tokens` written out in UTC, as Slack shows them (24-hour times, marked UTC)."""
+    day = f"{utc.day}, {utc.year}"
+    words = {
+        "{date_num}": f"{utc:%Y-%m-%d}",
+        "{date_short_pretty}": f"{utc:%b} {day}",
+        "{date_short}": f"{utc:%b} {day}",
+        "{date_long_pretty}": f"{utc:%A, %B} {day}",
+        "{date_long}": f"{utc:%A, %B} {day}",
+        "{date_pretty}": f"{utc:%B} {day}",
+        "{date}": f"{utc:%B} {day}",
+        "{time_secs}": f"{utc:%H:%M:%S} UTC",
+        "{time}": f"{utc:%H:%M} UTC",
+    }
+    for token, text in words.items():
+        tokens = tokens.replace(token, text)
+    return tokens

@@ -1,7 +1,7 @@
 """Deterministic sample and synthetic Pivotal customers in the exact API JSON shape.
 
 Every customer dict carries the 17 required keys of the OpenAPI ``Customer`` schema
-(``shared/reference/pivotal-openapi-get-customer.yaml``). Lists are newest first
+(``tests/reference/pivotal-openapi-get-customer.yaml``). Lists are newest first
 (``created_at`` descending), like ``GET /api/v1/customers``.
 """
 

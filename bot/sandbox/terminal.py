@@ -18,6 +18,7 @@ _EMOJI = {
     ":large_orange_circle:": "🟠",
     ":red_circle:": "🔴",
     ":white_circle:": "⚪",
+    ":radio_button:": "🔘",
     ":warning:": "⚠️",
     ":mag:": "🔍",
     ":link:": "🔗",

@@ -9,9 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-from bot.blocks import errors as messages
-from bot.blocks import ids
-from bot.blocks.customer import Message
+from bot.blocks import ids, notices
+from bot.blocks.message import Message
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
 from bot.slack.deps import ListenerDeps
@@ -58,7 +57,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             return
         mode = await deps.sharing.card_mode(channel)
         if mode is CardMode.OFF:
-            await reply(respond, messages.not_shared_externally(), response_type="ephemeral",
+            await reply(respond, notices.not_shared_externally(), response_type="ephemeral",
                         replace_original=False)  # fmt: skip
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
@@ -89,5 +88,5 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
 
 
 async def _out_of_date(respond: AsyncRespond) -> None:
-    message = messages.invalid_input("That button is out of date; run /customer again.")
+    message = notices.invalid_input("That button is out of date; run /customer again.")
     await reply(respond, message, response_type="ephemeral", replace_original=False)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.customer import CardSettings
+from bot.blocks.message import CardSettings
 from bot.lookup.directory import Directory
 from bot.lookup.query import Query
 from bot.lookup.service import Outcome

@@ -11,7 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
-from bot.blocks import errors as messages
+from bot.blocks import notices
 from bot.logs import event
 from bot.slack.replies import reply
 
@@ -59,7 +59,7 @@ async def _tell_user(ack: AsyncAck | None, respond: AsyncRespond | None) -> None
     if ack is not None and ack.response is None:
         await ack()
     if respond is not None:
-        await reply(respond, messages.internal_error(), replace_original=False)
+        await reply(respond, notices.internal_error(), replace_original=False)
 
 
 def register(app: AsyncApp) -> None:
@@ -74,7 +74,7 @@ def register(app: AsyncApp) -> None:
         kind = body.get("type") or ("command" if "command" in body else "unknown")
         event(log, "slack.listener.error", logging.ERROR, kind=kind, error=type(error).__name__)
         log.debug("listener traceback", exc_info=error)
-        message = messages.internal_error()
+        message = notices.internal_error()
         if response is not None and response.status != 200 and "command" in body:
             # Not acked yet: the error text can be the command's own answer.
             return BoltResponse(

@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
-from bot.blocks.customer import Message
+from bot.blocks.message import Message
 from bot.slack.deps import InFlight
 from bot.slack.errors import contained, guarded
 

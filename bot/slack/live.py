@@ -20,7 +20,7 @@ from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.customer import CardSettings
+from bot.blocks.message import CardSettings
 from bot.logs import event
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found

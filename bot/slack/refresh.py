@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.blocks import errors as messages
-from bot.blocks import ids
-from bot.blocks.customer import Message, customer_card
+from bot.blocks import ids, notices
+from bot.blocks.customer import customer_card
+from bot.blocks.message import Message
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
 from bot.slack.errors import contained, guarded
@@ -37,7 +37,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
     ) -> None:
         ref = ids.decode_customer_value(str(action.get("value") or ""))
         if ref is None:
-            message = messages.invalid_input("That button is out of date; run /customer again.")
+            message = notices.invalid_input("That button is out of date; run /customer again.")
             await reply(respond, message, response_type="ephemeral", replace_original=False)
             return
         outcome = await refresher.refresh(ref)
@@ -103,7 +103,7 @@ def _card(
     snap = found.snapshot
     return customer_card(
         snap.customer,
-        links=deps.cards,
+        cards=deps.cards,
         minimal=minimal,
         shareable=shareable and not minimal,
         refreshed_at=snap.as_of,

@@ -6,10 +6,11 @@ import logging
 import time
 
 from bot import metrics
-from bot.blocks import errors
-from bot.blocks.customer import CardSettings, Message, customer_card
+from bot.blocks import notices
+from bot.blocks.customer import customer_card
 from bot.blocks.help import help_message
 from bot.blocks.matches import match_list
+from bot.blocks.message import CardSettings, Message
 from bot.logs import event
 from bot.lookup.service import (
     Failed,
@@ -21,7 +22,7 @@ from bot.lookup.service import (
     Unlinked,
 )
 
-log = logging.getLogger("bot.lookup")
+log = logging.getLogger(__name__)
 
 
 def render(
@@ -41,7 +42,7 @@ def render(
         case Found(snapshot=snap):
             return customer_card(
                 snap.customer,
-                links=cards,
+                cards=cards,
                 as_of=snap.as_of if outcome.stale else None,
                 minimal=minimal,
                 shareable=shareable and not minimal,
@@ -51,17 +52,17 @@ def render(
         case Matches(text=text, snapshots=snaps, total=total):
             return match_list(text, [s.customer for s in snaps], total=total)
         case NotFound(what=what):
-            return errors.not_found(what)
+            return notices.not_found(what)
         case Unlinked(channel_id=channel_id):
-            return errors.unlinked_channel(channel_id)
+            return notices.unlinked_channel(channel_id)
         case NeedsHelp(reason=reason):
-            return help_message(cards.app_url) if reason is None else errors.invalid_input(reason)
+            return help_message(cards.app_url) if reason is None else notices.invalid_input(reason)
         case Failed(kind=kind, retry_after=retry_after):
             if kind == "auth":
-                return errors.key_rejected()
+                return notices.key_rejected()
             if kind == "rate_limited":
-                return errors.rate_limited(retry_after)
-            return errors.loading() if kind == "loading" else errors.unavailable()
+                return notices.rate_limited(retry_after)
+            return notices.loading() if kind == "loading" else notices.unavailable()
 
 
 def log_lookup(surface: str, outcome: Outcome, started: float, *, instant: bool) -> None:

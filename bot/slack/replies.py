@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncRespond
 
-from bot.blocks.customer import Message
+from bot.blocks.message import Message
 from bot.logs import event
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.blocks import errors as messages
-from bot.blocks import ids
+from bot.blocks import ids, notices
 from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
 from bot.blocks.surfaces import find_modal, notice_modal
@@ -45,7 +44,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             snaps = [s for r in refs if (s := deps.directory.get(r)) is not None]
             message = match_list("that message", [s.customer for s in snaps])
         else:
-            message = messages.nothing_mentioned()
+            message = notices.nothing_mentioned()
         await reply(respond, message, response_type="ephemeral")
 
     def refs_in(text: str) -> list[str]:
@@ -94,13 +93,13 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         mode = await deps.sharing.card_mode(channel)
         outcome = await deps.lookup.resolve(IdQuery(ref))
         if mode is CardMode.OFF:
-            text = messages.not_shared_externally().text
+            text = notices.not_shared_externally().text
         elif not isinstance(outcome, Found):
             text = render(outcome, deps.cards).text
         else:
             card = customer_card(
                 outcome.snapshot.customer,
-                links=deps.cards,
+                cards=deps.cards,
                 minimal=mode is CardMode.MINIMAL,
                 shared_by=user,
             )

@@ -40,7 +40,7 @@ def modal_for(deps: ListenerDeps, outcome: Outcome, ref: str) -> View:
     if isinstance(outcome, Found):
         card = customer_card(
             outcome.snapshot.customer,
-            links=deps.cards,
+            cards=deps.cards,
             as_of=outcome.snapshot.as_of if outcome.stale else None,
         )
         return card_modal(card, outcome.snapshot.customer.id)

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -31,16 +30,14 @@ from bot.sandbox.data import (
     sample_customers,
 )
 from bot.sandbox.server import FAULT_MODES, SandboxPivotal
+from tests.reference import PIVOTAL_OPENAPI
 
 KEY = "pivotal_test_sandbox"
 # Plain HTTP on loopback only; sharing one SSL context avoids httpx loading the CA bundle
 # (tens of ms) for every client.
 TLS = ssl.create_default_context()
 AUTH = {"Authorization": f"Bearer {KEY}"}
-SCHEMA_PATH = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared/reference/pivotal-openapi-get-customer.yaml"
-)
+SCHEMA_PATH = PIVOTAL_OPENAPI
 CUID = re.compile(r"^c[a-z0-9]{24}$")
 CHANNEL = re.compile(r"^C[A-Z0-9]{8,10}$")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -81,8 +78,6 @@ async def client(sandbox: SandboxPivotal) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="module")
 def customer_validator() -> Iterator[Draft202012Validator]:
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"OpenAPI reference not found at {SCHEMA_PATH} (shared/ must be a sibling)")
     doc = yaml.safe_load(SCHEMA_PATH.read_text())
     # The root document carries `components`, so '#/components/schemas/...' refs resolve.
     schema = {"$ref": "#/components/schemas/Customer", "components": doc["components"]}
@@ -603,3 +598,34 @@ def test_serve_prints_url_and_key() -> None:
             proc.send_signal(signal.SIGINT)  # Ctrl-C
             _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+async def test_the_same_controls_serve_benchmarks_with_the_fake_slack() -> None:
+    from aiohttp import web
+
+    from bot.sandbox.control import Controls
+    from bot.sandbox.data import generate_customers
+    from bot.sandbox.serving import serve_app
+    from bot.sandbox.slack import FakeSlack
+
+    everyone = generate_customers(12, seed=1)
+    pivotal, slack = SandboxPivotal(everyone[:10]), FakeSlack()
+    await pivotal.start()
+    await slack.start()
+    app = web.Application()
+    Controls(pivotal, slack, everyone[10:]).add_routes(app)
+    runner, root = await serve_app(app, "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(base_url=root) as ctl:
+            assert (await ctl.post("/_sandbox/reveal", json={"count": 1})).json() == {
+                "display_ids": [everyone[10]["display_id"]]
+            }
+            assert len(pivotal.customers) == 11
+            stats = (await ctl.get("/_sandbox/stats")).json()
+            assert stats["responses"] == 0 and stats["requests"] == 0
+            posts = (await ctl.get("/_sandbox/responses", params={"after": 0})).json()
+            assert posts == {"posts": [], "next": 0}
+    finally:
+        await runner.cleanup()
+        await slack.stop()
+        await pivotal.stop()

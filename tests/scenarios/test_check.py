@@ -9,11 +9,12 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
-from bot.check import BOT_SCOPES, UNFURL_DOMAIN, report, run_checks
+from bot.check import BOT_SCOPES, UNFURL_DOMAIN, check_unfurls, load_manifest, report, run_checks
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 from bot.sandbox.stack import stack_settings
@@ -99,3 +100,62 @@ def test_manifest_asks_for_what_check_expects() -> None:
     manifest = yaml.safe_load((ROOT / "manifest.yml").read_text())
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == BOT_SCOPES
     assert UNFURL_DOMAIN in manifest["features"]["unfurl_domains"]
+
+
+async def manifest_items(tmp_path: Path, app_url: str, manifest: str | None) -> str:
+    path = None
+    if manifest is not None:
+        path = tmp_path / "manifest.yml"
+        path.write_text(manifest)
+    items = check_unfurls(urlsplit(app_url).hostname or "", load_manifest(path))
+    out = io.StringIO()
+    report(items, out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("app_url", "manifest", "expected"),
+    [
+        ("https://pivotal.example.com", "features:\n  unfurl_domains:\n    - pivotal.example.com\n",
+         "✓ Unfurl domain pivotal.example.com matches PIVOTAL_APP_URL (unfurl_domains of "),
+        ("https://eu.pivotal.example.com", "features:\n  unfurl_domains: [pivotal.example.com]\n",
+         "✓ Unfurl domain pivotal.example.com matches"),  # subdomains unfurl too
+        ("https://my.pivotal.app", "features:\n  unfurl_domains: [pivotal.example.com]\n",
+         "✗ PIVOTAL_APP_URL host my.pivotal.app is not an unfurl domain (unfurl_domains of "),
+        ("https://my.pivotal.app", "features: {}\n", "is not an unfurl domain"),
+        ("https://my.pivotal.app", "- just a list\n", "✗ Could not read the manifest: "),
+        ("https://my.pivotal.app", "features: [unclosed\n", "not valid YAML"),
+    ],
+)  # fmt: skip
+async def test_check_reads_unfurl_domains_from_the_manifest_it_is_given(
+    tmp_path: Path, app_url: str, manifest: str, expected: str
+) -> None:
+    text = await manifest_items(tmp_path, app_url, manifest)
+    assert expected in text, text
+    if "Could not read" not in text:
+        assert str(tmp_path / "manifest.yml") in text  # says which file it read
+
+
+async def test_check_without_a_manifest_compares_with_the_default_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no manifest.yml here
+    text = await manifest_items(tmp_path, "https://my.pivotal.app", None)
+    assert "✓ Unfurl domain my.pivotal.app matches PIVOTAL_APP_URL (the default" in text
+    assert "--manifest PATH" in text
+
+
+async def test_check_reads_manifest_yml_of_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "manifest.yml").write_text("features:\n  unfurl_domains: [pivotal.example.com]\n")
+    monkeypatch.chdir(tmp_path)
+    text = await manifest_items(tmp_path, "https://pivotal.example.com", None)
+    assert "✓ Unfurl domain pivotal.example.com matches PIVOTAL_APP_URL" in text
+    assert "manifest.yml" in text
+
+
+async def test_unreachable_pivotal_is_said_once() -> None:
+    text = await checklist("http://127.0.0.1:9/api/v1", "http://127.0.0.1:9/api/")
+    line = next(line for line in text[1].splitlines() if "Pivotal could not be reached" in line)
+    assert line.count("could not be reached") == 1, line

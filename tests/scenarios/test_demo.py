@@ -68,3 +68,11 @@ def test_terminal_rendering_of_mrkdwn() -> None:
     assert "Plan:" in rendered and "enterprise" in rendered
     assert "[Open] https://a" in rendered
     assert builder_link(blocks).startswith("https://app.slack.com/block-kit-builder#%7B")
+
+
+def test_the_readme_card_is_what_the_demo_prints() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    card = readme.split("```\n/customer 42\n", 1)[1].split("```", 1)[0]
+    result = run_demo("/customer 42\n")
+    assert result.returncode == 0, result.stderr
+    assert card.strip("\n") in result.stdout

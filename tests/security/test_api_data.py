@@ -1,7 +1,7 @@
 """Promise 3: whatever the API returns inside its schema, every card is valid Block Kit and no
 text from the data can mention anyone or form a link.
 
-Customers come from the OpenAPI schema (shared/reference, a sibling of the repo in CI) and
+Customers come from the OpenAPI schema (vendored in tests/reference) and
 from a hand-picked list of hostile values; each is carded full and minimal, fresh and stale.
 """
 
@@ -12,7 +12,6 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,16 +22,17 @@ from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
 from bot.blocks import ids
-from bot.blocks.customer import CardSettings, customer_card
+from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
+from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer
 from bot.sandbox.data import sample_customers
 from bot.sandbox.server import SandboxPivotal
+from tests.reference import PIVOTAL_OPENAPI
 from tests.scenarios.harness import running_bot
 from tests.security.support import assert_safe_card, customer_record, slash
 
-REPO = Path(__file__).resolve().parents[2]
-OPENAPI = REPO.parent / "shared/reference/pivotal-openapi-get-customer.yaml"
+OPENAPI = PIVOTAL_OPENAPI
 LINKS = CardSettings(
     app_url="https://my.pivotal.app", hubspot_portal_id="4455667", intercom_app_id="ab12cd34"
 )
@@ -96,7 +96,7 @@ def assert_every_card_is_safe(customer: Customer) -> None:
     """Full and minimal, fresh and stale: valid Block Kit, inert text, buttons on their hosts."""
     for minimal in (False, True):
         for as_of in (None, AS_OF):
-            card = customer_card(customer, links=LINKS, as_of=as_of, minimal=minimal)
+            card = customer_card(customer, cards=LINKS, as_of=as_of, minimal=minimal)
             assert_safe_card(
                 card.blocks, text=card.text, surface="unfurl" if minimal else "message"
             )
@@ -126,7 +126,6 @@ def assert_every_card_is_safe(customer: Customer) -> None:
     database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-@pytest.mark.skipif(not OPENAPI.exists(), reason=f"the API schema is not at {OPENAPI}")
 @given(body=st.deferred(customers_from_schema))
 def test_every_schema_valid_customer_is_accepted_and_carded_safely(body: dict[str, Any]) -> None:
     # The one schema-valid value the model refuses on purpose: an empty id (min_length=1).
@@ -196,12 +195,12 @@ def test_hostile_values_are_accepted_and_carded_safely(fields: dict[str, Any]) -
 
 def test_a_well_formed_channel_id_is_the_only_channel_reference() -> None:
     card = customer_card(
-        Customer.model_validate(customer_record(9000, slack_channel_id="C024BE7LT")), links=LINKS
+        Customer.model_validate(customer_record(9000, slack_channel_id="C024BE7LT")), cards=LINKS
     )
     assert "<#C024BE7LT>" in json.dumps(card.blocks)
     for odd in ("C024BE7LT|evil", "c024be7lt", "C١٢٣", "<!channel>", "X024BE7LT"):
         customer = Customer.model_validate(customer_record(9000, slack_channel_id=odd))
-        assert "<#" not in json.dumps(customer_card(customer, links=LINKS).blocks), odd
+        assert "<#" not in json.dumps(customer_card(customer, cards=LINKS).blocks), odd
 
 
 @pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])

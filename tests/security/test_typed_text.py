@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.blocks import errors
+from bot.blocks import notices
 from bot.blocks.matches import match_list
 from bot.lookup.query import (
     ChannelQuery,
@@ -104,10 +104,10 @@ def test_parsing_any_text_gives_a_safe_query(text: str) -> None:
             assert hint is None or is_safe_customer_ref(hint), hint
             assert 0 < len(name) <= 200
             # Typed text is echoed in "no match" and pick lists: it must stay inert there.
-            assert_safe_reply({"blocks": errors.not_found(name).blocks, "text": "x"})
+            assert_safe_reply({"blocks": notices.not_found(name).blocks, "text": "x"})
             assert_safe_reply({"blocks": match_list(name, TWO_CUSTOMERS).blocks})
         case InvalidQuery(reason=reason):
-            assert_safe_reply({"blocks": errors.invalid_input(reason).blocks, "text": "x"})
+            assert_safe_reply({"blocks": notices.invalid_input(reason).blocks, "text": "x"})
         case ChannelQuery(channel_id=channel):
             assert channel == "C0GENERAL" or channel.isalnum()
         case SlugQuery() | HelpQuery():

@@ -15,10 +15,11 @@ from urllib.parse import quote
 
 import pytest
 
-from bot.blocks import errors, ids
-from bot.blocks.customer import CardSettings, Message, customer_card, status_label
+from bot.blocks import ids, notices
+from bot.blocks.customer import customer_card, status_label
 from bot.blocks.help import USAGE, help_message
 from bot.blocks.matches import match_list
+from bot.blocks.message import CardSettings, Message
 from bot.pivotal.models import Customer
 from tests.blockkit import (
     assert_inert,
@@ -94,7 +95,7 @@ def check(message: Message, *, channel: str | None = None) -> Message:
 
 
 def card(c: Customer | None = None, links: CardSettings = LINKS, **kwargs: Any) -> Message:
-    return check(customer_card(c or customer(), links=links, **kwargs))
+    return check(customer_card(c or customer(), cards=links, **kwargs))
 
 
 def block(message: Message, block_id: str) -> dict[str, Any]:
@@ -160,9 +161,13 @@ def test_card_money_follows_the_currency_setting() -> None:
         ("at_risk", ":large_orange_circle: At risk"),
         ("churned", ":red_circle: Churned"),
         ("archived", ":white_circle: Archived"),
-        ("paused", "paused"),
-        ("<!here>", "&lt;!here&gt;"),
-        ("a&b", "a&amp;b"),
+        # Statuses the card does not know: a neutral marker and the name in words.
+        ("paused", ":radio_button: Paused"),
+        ("trialing", ":radio_button: Trialing"),
+        ("past_due", ":radio_button: Past due"),
+        ("", ":radio_button: Unknown"),
+        ("<!here>", ":radio_button: &lt;!here&gt;"),
+        ("a&b", ":radio_button: A&amp;b"),
     ],
 )
 def test_status_field(status: str, shown: str) -> None:
@@ -175,9 +180,9 @@ def test_card_context_has_number_and_dates() -> None:
     assert element["type"] == "mrkdwn"
     assert element["text"] == (
         f"*#42* · Customer since <!date^{int(CREATED.timestamp())}^{{date_short}}"
-        "|Mar 4, 2021 10:00 UTC>"
+        "|Mar 4, 2021>"
         f" · Updated <!date^{int(UPDATED.timestamp())}^{{date_short_pretty}} at {{time}}"
-        "|May 6, 2024 7:08 UTC>"
+        "|May 6, 2024 at 07:08 UTC>"
     )
 
 
@@ -254,7 +259,7 @@ def test_odd_ids_are_path_encoded(odd: str) -> None:
 
 def test_fallback_text() -> None:
     assert card().text == "Acme Co (#42): Active, enterprise, $1,250 MRR"
-    assert card(customer(status="paused", plan=None, mrr=None)).text == "Acme Co (#42): paused"
+    assert card(customer(status="paused", plan=None, mrr=None)).text == "Acme Co (#42): Paused"
 
 
 def test_stale_card_has_the_as_of_note() -> None:
@@ -270,7 +275,7 @@ def test_stale_card_has_the_as_of_note() -> None:
     ]
     (note,) = block(message, ids.STALE_NOTE_BLOCK)["elements"]
     assert (
-        "as of <!date^1717229700^{date_short_pretty} at {time}|Jun 1, 2024 8:15 UTC>"
+        "as of <!date^1717229700^{date_short_pretty} at {time}|Jun 1, 2024 at 08:15 UTC>"
         in (note["text"])
     )
     assert ids.STALE_NOTE_BLOCK not in json.dumps(card().blocks)
@@ -318,7 +323,7 @@ def test_every_nullable_field_missing() -> None:
     ]
     assert list(buttons(message)) == [ids.OPEN_PIVOTAL]
     assert message.text == "Acme Co (#42): Active"
-    check(customer_card(bare(), links=BARE_LINKS, minimal=True))
+    check(customer_card(bare(), cards=BARE_LINKS, minimal=True))
 
 
 @pytest.mark.parametrize(
@@ -384,8 +389,8 @@ def test_hostile_text_is_valid_inert_and_cut(hostile: str) -> None:
         for text in mrkdwn_texts(message.blocks):
             assert len(text) <= 2000
     check(match_list(hostile, [c, customer(id="x2", display_id=43)]))
-    check(errors.not_found(hostile))
-    check(errors.invalid_input(hostile))
+    check(notices.not_found(hostile))
+    check(notices.invalid_input(hostile))
 
 
 def test_very_long_name_is_cut_with_an_ellipsis() -> None:
@@ -409,7 +414,7 @@ def test_customer_card_takes_no_clock() -> None:
     params = inspect.signature(customer_card).parameters
     assert list(params) == [
         "customer",
-        "links",
+        "cards",
         "as_of",
         "minimal",
         "shareable",
@@ -444,14 +449,14 @@ def test_blocks_import_no_io(path: Path) -> None:
 
 
 MESSAGES: list[tuple[str, Callable[[], Message]]] = [
-    ("not_found", lambda: errors.not_found("acme")),
-    ("not_found_number", lambda: errors.not_found("#42")),
-    ("invalid_input", lambda: errors.invalid_input("That is not a customer number.")),
-    ("key_rejected", errors.key_rejected),
-    ("rate_limited", lambda: errors.rate_limited(12.2)),
-    ("unavailable", errors.unavailable),
-    ("loading", errors.loading),
-    ("internal_error", errors.internal_error),
+    ("not_found", lambda: notices.not_found("acme")),
+    ("not_found_number", lambda: notices.not_found("#42")),
+    ("invalid_input", lambda: notices.invalid_input("That is not a customer number.")),
+    ("key_rejected", notices.key_rejected),
+    ("rate_limited", lambda: notices.rate_limited(12.2)),
+    ("unavailable", notices.unavailable),
+    ("loading", notices.loading),
+    ("internal_error", notices.internal_error),
     ("help", lambda: help_message(APP)),
 ]
 
@@ -463,12 +468,12 @@ def test_other_messages_are_valid(name: str, build: Callable[[], Message]) -> No
 
 
 def test_not_found_wording() -> None:
-    assert "There is no customer #42 in Pivotal" in errors.not_found("#42").text
-    assert errors.not_found("acme").text.startswith("No customer matches acme.")
+    assert "There is no customer #42 in Pivotal" in notices.not_found("#42").text
+    assert notices.not_found("acme").text.startswith("No customer matches acme.")
 
 
 def test_unlinked_channel_names_the_channel() -> None:
-    message = check(errors.unlinked_channel("C024BE7LT"), channel="C024BE7LT")
+    message = check(notices.unlinked_channel("C024BE7LT"), channel="C024BE7LT")
     assert "<#C024BE7LT>" in message.text
     assert USAGE in list(mrkdwn_texts(message.blocks))
 
@@ -478,7 +483,7 @@ def test_unlinked_channel_names_the_channel() -> None:
     [(None, 1), (0, 1), (-3, 1), (0.2, 1), (12.2, 13), (60, 60), (math.inf, 3600), (math.nan, 1)],
 )
 def test_rate_limited_wording(retry_after: float | None, seconds: int) -> None:
-    assert f"Try again in {seconds} s;" in check(errors.rate_limited(retry_after)).text
+    assert f"Try again in {seconds} s;" in check(notices.rate_limited(retry_after)).text
 
 
 def test_help_uses_the_workspace_link_form() -> None:
@@ -519,7 +524,7 @@ def test_match_list_caps_at_ten() -> None:
 
 def test_match_list_shows_domain_and_unknown_status() -> None:
     message = check(match_list("ac", [customer(status="paused"), customer(id="b", domain="<x>")]))
-    assert message.blocks[1]["text"]["text"] == "*Acme Co* · #42 · paused · acme.com"
+    assert message.blocks[1]["text"]["text"] == "*Acme Co* · #42 · :radio_button: Paused · acme.com"
     assert message.blocks[2]["text"]["text"].endswith(" · &lt;x&gt;")
 
 
@@ -664,7 +669,7 @@ def test_assert_inert_rejects(text: str) -> None:
     "text",
     [
         "&lt;!here&gt; &amp; &lt;@U1&gt;",
-        "Since <!date^1614852000^{date_short}|Mar 4, 2021 10:00 UTC>",
+        "Since <!date^1614852000^{date_short}|Mar 4, 2021>",
         "*bold* _it_ ~s~ `code` 🎉",
     ],
 )
@@ -707,7 +712,7 @@ def test_shareable_card_has_a_share_button_naming_the_customer() -> None:
 
 def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
     acme = Customer.model_validate(ACME)
-    shared = customer_card(acme, links=LINKS, shared_by="U024BE7LH")
+    shared = customer_card(acme, cards=LINKS, shared_by="U024BE7LH")
     assert block_kit_problems(shared.blocks) == []
     assert "Shared by <@U024BE7LH>" in json.dumps(shared.blocks)
     for bogus in ("<!channel>", "U1>|<!here", "channel", ""):
@@ -715,8 +720,8 @@ def test_shared_card_credits_the_sharer_and_only_a_real_user_id() -> None:
 
 
 def test_unlinked_dm_is_called_a_conversation() -> None:
-    channel = errors.unlinked_channel("C024BE7LT")
+    channel = notices.unlinked_channel("C024BE7LT")
     assert "<#C024BE7LT>" in channel.text
-    direct = errors.unlinked_channel("D024BE7LT")
+    direct = notices.unlinked_channel("D024BE7LT")
     assert direct.text.startswith("This conversation is not linked")
     assert_valid_message(direct.blocks, text=direct.text)

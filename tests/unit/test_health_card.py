@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from bot.blocks.customer import CardSettings, customer_card
+from bot.blocks.customer import customer_card
 from bot.blocks.health import health_text
+from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer, Signals
 from tests.blockkit import assert_valid_message
 
@@ -25,7 +26,7 @@ def field_texts(blocks: list[dict[str, object]]) -> list[str]:
 
 
 def test_card_shows_health_and_owner() -> None:
-    card = customer_card(ACME, links=LINKS, signals=TOLD)
+    card = customer_card(ACME, cards=LINKS, signals=TOLD)
     assert_valid_message(card.blocks, text=card.text)
     texts = field_texts(card.blocks)
     assert "*Health*\n38, down from 72" in texts
@@ -33,15 +34,15 @@ def test_card_shows_health_and_owner() -> None:
 
 
 def test_minimal_card_hides_health_like_mrr() -> None:
-    card = customer_card(ACME, links=LINKS, signals=TOLD, minimal=True)
+    card = customer_card(ACME, cards=LINKS, signals=TOLD, minimal=True)
     assert_valid_message(card.blocks, text=card.text)
     dumped = json.dumps(card.blocks) + card.text
     assert "38" not in dumped and "csm@" not in dumped and "1,250" not in dumped
 
 
 def test_no_signals_no_extra_fields() -> None:
-    assert len(field_texts(customer_card(ACME, links=LINKS).blocks)) == 6
-    assert len(field_texts(customer_card(ACME, links=LINKS, signals=Signals()).blocks)) == 6
+    assert len(field_texts(customer_card(ACME, cards=LINKS).blocks)) == 6
+    assert len(field_texts(customer_card(ACME, cards=LINKS, signals=Signals()).blocks)) == 6
 
 
 @pytest.mark.parametrize(
@@ -53,5 +54,5 @@ def test_health_text(score: int, previous: int | None, text: str) -> None:
 
 
 def test_owner_text_is_escaped() -> None:
-    card = customer_card(ACME, links=LINKS, signals=Signals(owner_email="a&b@example.com"))
+    card = customer_card(ACME, cards=LINKS, signals=Signals(owner_email="a&b@example.com"))
     assert "*Owner*\na&amp;b@example.com" in field_texts(card.blocks)

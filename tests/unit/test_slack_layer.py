@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.customer import CardSettings, Message
+from bot.blocks.message import CardSettings, Message
 from bot.slack.deps import InFlight, ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.privacy import CardMode, ChannelSharing

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.blocks.customer import CardSettings, customer_card
+from bot.blocks.customer import customer_card
+from bot.blocks.message import CardSettings
 from bot.blocks.picker import LABEL_LIMIT, MAX_OPTIONS, option_label, picker_options
 from bot.blocks.surfaces import card_modal, find_modal, home_view, notice_modal
 from bot.pivotal.models import Customer
@@ -102,7 +103,7 @@ def test_home_lists_at_most_ten() -> None:
 
 def test_modals_are_valid() -> None:
     assert_valid_view(find_modal())
-    card = customer_card(customer(), links=LINKS)
+    card = customer_card(customer(), cards=LINKS)
     view = card_modal(card, customer().id)
     assert_valid_view(view)
     assert view["private_metadata"] == customer().id
@@ -115,7 +116,7 @@ def test_modals_are_valid() -> None:
 def test_refreshed_card_says_so_and_every_card_has_refresh() -> None:
     at = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
     for minimal in (False, True):
-        message = customer_card(customer(), links=LINKS, minimal=minimal, refreshed_at=at)
+        message = customer_card(customer(), cards=LINKS, minimal=minimal, refreshed_at=at)
         assert_valid_message(message.blocks, text=message.text)
         assert "Updated just now" in json.dumps(message.blocks)
         refresh = [

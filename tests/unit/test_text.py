@@ -115,24 +115,24 @@ def test_count(value: int, expected: str) -> None:
         (
             datetime(2024, 1, 5, 9, 30, tzinfo=UTC),
             "{date_short}",
-            "<!date^1704447000^{date_short}|Jan 5, 2024 9:30 UTC>",
+            "<!date^1704447000^{date_short}|Jan 5, 2024>",
         ),
         (
             datetime(2023, 12, 25, 14, 5, tzinfo=UTC),
             "{date_short_pretty} at {time}",
-            "<!date^1703513100^{date_short_pretty} at {time}|Dec 25, 2023 14:05 UTC>",
+            "<!date^1703513100^{date_short_pretty} at {time}|Dec 25, 2023 at 14:05 UTC>",
         ),
         # another offset: the same instant, and the fallback really is UTC
         (
             datetime(2024, 1, 5, 11, 30, tzinfo=timezone(timedelta(hours=2))),
             "{date_short}",
-            "<!date^1704447000^{date_short}|Jan 5, 2024 9:30 UTC>",
+            "<!date^1704447000^{date_short}|Jan 5, 2024>",
         ),
         # a naive time is UTC, whatever the host's TZ says
         (
             datetime(2024, 1, 5, 9, 30),
             "{date_short}",
-            "<!date^1704447000^{date_short}|Jan 5, 2024 9:30 UTC>",
+            "<!date^1704447000^{date_short}|Jan 5, 2024>",
         ),
     ],
 )
@@ -142,12 +142,12 @@ def test_slack_date(moment: datetime, tokens: str, expected: str) -> None:
 
 def test_slack_date_default_tokens_and_shape() -> None:
     token = slack_date(datetime(2021, 3, 4, 10, 0, tzinfo=UTC))
-    assert token == "<!date^1614852000^{date_short}|Mar 4, 2021 10:00 UTC>"
+    assert token == "<!date^1614852000^{date_short}|Mar 4, 2021>"
     assert re.fullmatch(r"<!date\^\d+\^[^|<>]+\|[^|<>]+>", token)
 
 
 def test_slack_date_ignores_the_host_timezone(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = "<!date^1704447000^{date_short}|Jan 5, 2024 9:30 UTC>"
+    expected = "<!date^1704447000^{date_short}|Jan 5, 2024>"
     monkeypatch.setenv("TZ", "America/New_York")
     time.tzset()
     try:
@@ -155,3 +155,24 @@ def test_slack_date_ignores_the_host_timezone(monkeypatch: pytest.MonkeyPatch) -
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("moment", "tokens", "expected"),
+    [
+        # Times always two-digit 24-hour UTC, so 02:01 and 21:18 line up; days unpadded.
+        (datetime(2022, 6, 7, 2, 1, tzinfo=UTC), "{date_short_pretty} at {time}",
+         "Jun 7, 2022 at 02:01 UTC"),
+        (datetime(2022, 6, 27, 21, 18, tzinfo=UTC), "{date_short_pretty} at {time}",
+         "Jun 27, 2022 at 21:18 UTC"),
+        # another offset: the fallback shows the same instant in UTC
+        (datetime(2024, 1, 5, 11, 30, tzinfo=timezone(timedelta(hours=2))), "{time}",
+         "09:30 UTC"),
+        (datetime(2024, 1, 5, 9, 30, 7, tzinfo=UTC), "{date_num} {time_secs}",
+         "2024-01-05 09:30:07 UTC"),
+        (datetime(2024, 1, 5, tzinfo=UTC), "{date_long}", "Friday, January 5, 2024"),
+        (datetime(2024, 1, 5, tzinfo=UTC), "{date}", "January 5, 2024"),
+    ],
+)  # fmt: skip
+def test_date_fallback_follows_the_tokens(moment: datetime, tokens: str, expected: str) -> None:
+    assert slack_date(moment, tokens=tokens).endswith(f"|{expected}>")

@@ -1,12 +1,12 @@
-"""Messages for lookups that did not end in a card; all wording lives here."""
+"""User-facing notices: lookups that did not end in a card, refusals, failures; all wording here."""
 
 from __future__ import annotations
 
 import math
 import re
 
-from bot.blocks.customer import Block, Message
 from bot.blocks.help import USAGE
+from bot.blocks.message import Block, Message
 from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
 from bot.pivotal.headers import clamp_wait

@@ -1,0 +1,28 @@
+"""Types every builder shares: a Block, the Message that reaches Slack, the card settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CardSettings:
+    """Where the card's buttons point and how money is written."""
+
+    app_url: str
+    currency: str = "USD"
+    hubspot_portal_id: str | None = None
+    hubspot_host: str = "app.hubspot.com"
+    intercom_app_id: str | None = None
+    stripe_test_mode: bool = False
+
+
+@dataclass(frozen=True)
+class Message:
+    """What reaches Slack: blocks plus the notification / screen-reader fallback."""
+
+    text: str
+    blocks: list[Block]
