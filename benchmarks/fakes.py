@@ -1,8 +1,8 @@
-"""Fakes process: the sandbox Pivotal and the fake Slack on loopback, plus bench controls.
+"""Fakes process: the sandbox Pivotal and the fake Slack on loopback, plus the sandbox controls.
 
 `python -m benchmarks.fakes --customers N --hidden M --latency-ms L --rate-limit R` prints one
 JSON line with the URLs, then serves until stdin closes. Customers N+1..N+M are held back
-and `POST /_bench/reveal` adds them later, so they are created after the bot's first walk.
+and `POST /_sandbox/reveal` adds them later, so they are created after the bot's first walk.
 """
 
 from __future__ import annotations
@@ -10,58 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-from typing import Any
 
 from aiohttp import web
 
 from benchmarks.child import MAX_LIFETIME, announce, stdin_closed
+from bot.sandbox.control import Controls
 from bot.sandbox.data import generate_customers
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
-
-
-class Controls:
-    """`/_bench/...`: request counts, response_url posts and late customers."""
-
-    def __init__(self, pivotal: SandboxPivotal, slack: FakeSlack, hidden: list[dict[str, Any]]):
-        self.pivotal = pivotal
-        self.slack = slack
-        self.hidden = hidden
-
-    def make_app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/_bench/stats", self.stats)
-        app.router.add_get("/_bench/responses", self.responses)
-        app.router.add_post("/_bench/reveal", self.reveal)
-        return app
-
-    async def stats(self, request: web.Request) -> web.Response:
-        pivotal = self.pivotal
-        statuses: dict[str, int] = {}
-        for rec in pivotal.requests:
-            statuses[str(rec.status)] = statuses.get(str(rec.status), 0) + 1
-        return web.json_response(
-            {
-                "customer_gets": pivotal.customer_gets(),
-                "list_calls": pivotal.list_calls(),
-                "requests": len(pivotal.requests),
-                "statuses": statuses,
-                "responses": len(self.slack.responses),
-            }
-        )
-
-    async def responses(self, request: web.Request) -> web.Response:
-        after = int(request.query.get("after", "0"))
-        posts = self.slack.responses[after:]
-        body = [{"token": p.token, "at": p.at, "body": p.body} for p in posts]
-        return web.json_response({"posts": body, "next": after + len(posts)})
-
-    async def reveal(self, request: web.Request) -> web.Response:
-        count = int((await request.json()).get("count", 0))
-        shown, self.hidden = self.hidden[:count], self.hidden[count:]
-        for customer in shown:
-            self.pivotal.upsert(customer)
-        return web.json_response({"display_ids": [c["display_id"] for c in shown]})
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -74,7 +30,9 @@ async def serve(args: argparse.Namespace) -> None:
         visible, rate_limit=args.rate_limit, latency=args.latency_ms / 1000, window=args.window
     )
     slack = FakeSlack()
-    controls = web.AppRunner(Controls(pivotal, slack, hidden).make_app(), access_log=None)
+    control_app = web.Application()
+    Controls(pivotal, slack, hidden).add_routes(control_app)
+    controls = web.AppRunner(control_app, access_log=None)
     stop = stdin_closed()
     api_url, slack_url = await pivotal.start(), await slack.start()
     await controls.setup()

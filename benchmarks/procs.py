@@ -106,18 +106,18 @@ class Target:
     closers: list[Callable[[], None]] = field(default_factory=list)  # run before it stops
 
     async def stats(self) -> dict[str, Any]:
-        response = await self.control.get("/_bench/stats")
+        response = await self.control.get("/_sandbox/stats")
         response.raise_for_status()
         return dict(response.json())
 
     async def reveal(self, count: int) -> list[int]:
         """Create `count` held-back customers in the sandbox now; returns their display ids."""
-        response = await self.control.post("/_bench/reveal", json={"count": count})
+        response = await self.control.post("/_sandbox/reveal", json={"count": count})
         response.raise_for_status()
         return list(response.json()["display_ids"])
 
     async def responses(self, after: int) -> tuple[list[dict[str, Any]], int]:
-        response = await self.control.get("/_bench/responses", params={"after": after})
+        response = await self.control.get("/_sandbox/responses", params={"after": after})
         response.raise_for_status()
         body = response.json()
         return list(body["posts"]), int(body["next"])

@@ -19,6 +19,7 @@ from typing import Any
 from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
+from benchmarks.replicas import replicas
 from benchmarks.surfaces import surfaces
 from benchmarks.traces import lower_bound, poisson_offsets, zipf_ids
 from benchmarks.webhooks import SCENARIOS as webhook_scenarios
@@ -267,6 +268,7 @@ SCENARIOS: dict[str, Scenario] = {
     "burst": burst,
     "overload": overload,
     "memory": memory,
+    "replicas": replicas,
     "surfaces": surfaces,
     **webhook_scenarios,
 }

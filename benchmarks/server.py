@@ -39,6 +39,7 @@ def build_bot(args: argparse.Namespace) -> tuple[ASGIApp, Callable[[float], Any]
         cache_ttl_seconds=args.cache_ttl,
         directory_refresh_seconds=args.directory_refresh,
         log_level=args.log_level,
+        redis_url=args.redis_url,
     )
     configure_logging(settings.log_level_number, secrets_of(settings))
     deps = build_deps(settings)
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--ready-timeout", type=float, default=240.0)
     parser.add_argument("--profile", default=None)
+    parser.add_argument("--redis-url", default=None, help="share state with other replicas")
     args = parser.parse_args()
     # The event loop uvicorn picks for `pivotal-bot serve` (uvloop when installed).
     loop_factory = uvicorn.Config(app="unused:app").get_loop_factory()

@@ -21,6 +21,8 @@ from bot.sandbox.data import generate_customers
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.stack import local_stack
+from bot.slack.live import Posted
+from bot.slack.privacy import CardMode
 
 Metrics = dict[str, Any]
 
@@ -141,6 +143,11 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
         assert hooks is not None
         sender = WebhookSender(f"{stack.url}/pivotal/webhooks", SECRET, stack.driver.http)
         rows = pivotal.customers[:count]
+        live = stack.deps.live
+        assert live is not None
+        carded = [int(r["display_id"]) for r in rows[: max(2, count // 20)]]
+        for n, display_id in enumerate(carded):  # cards shared in channels earlier
+            live.remember(display_id, Posted("C0GENERAL", f"1700000000.{n:06d}", CardMode.FULL))
         pivotal.clear_requests()
         acks: list[float] = []
         started = time.perf_counter()
@@ -150,10 +157,15 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
             response = await sender.deliver(envelope("customer.updated", obj))
             acks.append(time.perf_counter() - sent)
             assert response.status_code == 202
-        await _until(lambda: hooks.applied >= count)
+        for display_id in carded:  # a second change to each carded customer: coalesced
+            obj = {"id": f"cus_x{display_id}", "display_id": display_id, "health_score": 1}
+            await sender.deliver(envelope("customer.updated", obj))
+        await _until(lambda: hooks.applied >= count + len(carded))
         applied = time.perf_counter() - started
         await _until(lambda: len(hooks.refetcher) == 0 and hooks.refetcher.walks >= 1, 60)
         await stack.deps.directory.walk()  # joins the walk the refetcher started
+        await _until(lambda: live.updates >= len(carded), 30 + len(carded) * 2 * live.gap)
+        updates = [c.at for c in stack.slack.calls_to("chat.update")]
         await stack.settle()
         return {
             "burst_ack_p99_ms": _ms(percentile(acks, 99)),
@@ -161,8 +173,17 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
             "burst_gets": pivotal.customer_gets(),
             "burst_list_pages": pivotal.list_calls(),
             "burst_429s": sum(1 for r in pivotal.requests if r.status == 429),
-            "burst_live_card_updates": None,  # live cards are not built yet
+            "burst_live_cards": len(carded),
+            "burst_live_card_updates": len(updates),
+            "burst_live_updates_per_min_max": _busiest_minute(updates),
         }
+
+
+def _busiest_minute(times: list[float]) -> int:
+    """The most calls in any 60 s window (Slack's Tier 3 allows about 50)."""
+    times = sorted(times)
+    return max((sum(1 for t in times[i:] if t - start < 60) for i, start in enumerate(times)),
+               default=0)  # fmt: skip
 
 
 ROWS: tuple[tuple[str, str, bool], ...] = (
@@ -175,6 +196,8 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("burst_gets", "1000 webhooks: customer GETs", False),
     ("burst_list_pages", "1000 webhooks: list pages", False),
     ("burst_429s", "1000 webhooks: upstream 429s", False),
+    ("burst_live_card_updates", "  live cards updated (one each)", False),
+    ("burst_live_updates_per_min_max", "  chat.update in busiest minute", False),
 )
 
 SCENARIOS = {

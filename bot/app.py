@@ -125,8 +125,20 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
-    directory = Directory(pivotal, refresh_seconds=settings.directory_refresh_seconds, timer=timer)
-    lookup = CustomerLookup(pivotal, directory, ttl=settings.cache_ttl_seconds, timer=timer)
+    directory = Directory(
+        pivotal,
+        refresh_seconds=settings.directory_refresh_seconds,
+        timer=timer,
+        shared=stores.directory,
+    )
+    lookup = CustomerLookup(
+        pivotal,
+        directory,
+        ttl=settings.cache_ttl_seconds,
+        timer=timer,
+        store=stores.copies,
+        flights=stores.flights,
+    )
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_url,

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, read_manifest
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalRateLimited
+from bot.state.health import redis_status
 
 # What manifest.yml asks for; tests keep the two in step.
 BOT_SCOPES = frozenset(
@@ -108,6 +109,24 @@ def check_settings(settings: Settings, manifest: Manifest | ManifestError | None
     return items
 
 
+async def check_redis(settings: Settings) -> list[Item]:
+    if settings.redis_url is None:
+        return [Item(True, "Redis: REDIS_URL not set; state stays in this process (one replica)")]
+    status = await redis_status(settings.redis_url.get_secret_value())
+    if not status.reachable:
+        fix = "check REDIS_URL and that Redis 6+ is reachable; the bot would run per process"
+        return [Item(False, "Redis did not answer", fix)]
+    items = [Item(True, f"Redis answers ({status.latency_ms or 0:.1f} ms)")]
+    if status.walking:
+        items.append(Item(True, "Directory: a replica is walking the customer list now"))
+    else:
+        items.append(Item(True, "Directory: no replica is walking the customer list now"))
+    if status.list_customers is not None and status.list_age_seconds is not None:
+        age = status.list_age_seconds
+        items.append(Item(True, f"Shared list: {status.list_customers} customers, {age:.0f} s old"))
+    return items
+
+
 def check_unfurls(host: str, manifest: Manifest | ManifestError | None) -> list[Item]:
     """Does the manifest's unfurl_domains cover PIVOTAL_APP_URL's host?"""
     if isinstance(manifest, ManifestError):
@@ -140,8 +159,10 @@ def load_manifest(path: Path | None) -> Manifest | ManifestError | None:
 
 
 async def run_checks(settings: Settings, manifest: Path | None = None) -> list[Item]:
-    pivotal, slack = await asyncio.gather(check_pivotal(settings), check_slack(settings))
-    return pivotal + slack + check_settings(settings, load_manifest(manifest))
+    pivotal, slack, redis = await asyncio.gather(
+        check_pivotal(settings), check_slack(settings), check_redis(settings)
+    )
+    return pivotal + slack + redis + check_settings(settings, load_manifest(manifest))
 
 
 def report(items: list[Item], out: TextIO) -> int:

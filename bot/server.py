@@ -27,6 +27,7 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.slack_signing_secret,
         settings.slack_app_token,
         settings.pivotal_webhook_secret,
+        settings.redis_url,  # it may carry a password
     )
     values += [s for s in optional if s]
     return [v.get_secret_value() for v in values]

@@ -10,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from bot.logs import event
 from bot.lookup.search import SearchIndex, SearchResult, SearchRow
@@ -127,6 +128,14 @@ def _return_free_memory() -> None:
     trim(0)
 
 
+class DirectoryShare(Protocol):
+    """Several replicas share one list: one walks and publishes it, the others load it."""
+
+    async def refresh(self, directory: Directory) -> float:
+        """Bring `directory` up to date (load or walk); seconds until it should ask again."""
+        ...
+
+
 class Directory:
     """The whole customer list, walked at start-up and every `refresh_seconds`."""
 
@@ -138,8 +147,10 @@ class Directory:
         timer: Callable[[], float] = time.time,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        shared: DirectoryShare | None = None,
     ):
         self._client = client
+        self._shared = shared
         self._sleep = sleep
         self._refresh = refresh_seconds
         self._timer = timer
@@ -188,6 +199,23 @@ class Directory:
         elif not _older(snap, old):
             self._index.replace(old, snap)
 
+    def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
+        """Replace the index with a list read elsewhere (another replica's walk)."""
+        self._index = _Index.build(snapshots)
+        self.loaded_at = loaded_at
+        settle_heap()
+        self._ready.set()
+
+    def snapshots(self) -> list[Snapshot]:
+        """Every customer in the index, once each."""
+        by_key = self._index.by_key
+        return [snap for key, snap in by_key.items() if key == snap.customer.id]
+
+    @property
+    def refresh_seconds(self) -> float:
+        """How long a walked list counts as current (longer while webhooks keep it live)."""
+        return self.interval()
+
     async def walk(self) -> WalkStats:
         """Walk now, or join the walk already under way (one walk at a time)."""
         if self._walking is None or self._walking.done():
@@ -229,9 +257,11 @@ class Directory:
         failures = 0
         while True:
             try:
-                await self.walk()
+                delay = await self._shared.refresh(self) if self._shared else None
+                if delay is None:
+                    await self.walk()
+                    delay = self.interval()
                 failures, self.last_error = 0, None
-                delay = self.interval()
             except PivotalError as exc:
                 failures, self.last_error = failures + 1, exc
                 delay = min(self._refresh, 5.0 * 2 ** min(failures, 6))

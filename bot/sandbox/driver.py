@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import itertools
 import json
 import time
@@ -12,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
+from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox.slack import FakeSlack
 
@@ -22,10 +21,10 @@ MESSAGE_TS = "1732560000.000100"
 
 
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """Slack's v0 request signature headers for `body`."""
+    """Slack's v0 request signature headers for `body`, as slack_sdk computes them."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    digest = hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature or ""}
 
 
 class SlackDriver:

@@ -22,6 +22,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.pivotal.webhooks import parse_secrets
+from bot.sandbox.control import PREFIX as CONTROL_PREFIX
+from bot.sandbox.control import Controls
 from bot.sandbox.data import format_timestamp, sample_customers
 from bot.sandbox.edits import WebhookTarget, patch_customer
 from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
@@ -147,9 +149,7 @@ class SandboxPivotal:
         app.router.add_get(_CUSTOMERS, self._list)
         app.router.add_get(_CUSTOMERS + "/{id}", self._get)
         app.router.add_patch(_CUSTOMERS + "/{id}", self._patch)
-        app.router.add_post("/_sandbox/fault", self._ctl_fault)
-        app.router.add_post("/_sandbox/reset", self._ctl_reset)
-        app.router.add_get("/_sandbox/stats", self._ctl_stats)
+        Controls(self).add_routes(app)
         return app
 
     def _key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
@@ -161,7 +161,7 @@ class SandboxPivotal:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
-        if request.path.startswith("/_sandbox/"):
+        if request.path.startswith(CONTROL_PREFIX):
             return await self._call(request, handler)
         key, ok, revoked = self._key_state(request)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
@@ -267,29 +267,6 @@ class SandboxPivotal:
         """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
         self.webhooks = WebhookTarget(url, secret)
         return self.webhooks
-
-    async def _ctl_fault(self, request: web.Request) -> web.Response:
-        """Body ``{"mode": str|null, "count"?: int, "paths"?: str, ...opts}``."""
-        try:
-            body = await request.json()
-            if not isinstance(body, dict):
-                raise ValueError("body must be a JSON object")
-            opts = {k: v for k, v in body.items() if k not in ("mode", "count", "paths")}
-            paths = body.get("paths", "customers")
-            self.set_fault(body.get("mode"), count=body.get("count"), paths=paths, **opts)
-        except (ValueError, TypeError) as exc:
-            return error_response(400, _INVALID, "invalid_fault", str(exc))
-        f = self.fault
-        state = None if f is None else {"mode": f.mode, "remaining": f.remaining, "paths": f.paths}
-        return web.json_response({"ok": True, "fault": state})
-
-    async def _ctl_reset(self, request: web.Request) -> web.Response:
-        self.reset()
-        return web.json_response({"ok": True})
-
-    async def _ctl_stats(self, request: web.Request) -> web.Response:
-        stats = {"requests": len(self.requests), "customer_gets": self.customer_gets()}
-        return web.json_response({**stats, "list_calls": self.list_calls()})
 
     # ---- lifecycle ----------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:

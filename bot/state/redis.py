@@ -106,15 +106,26 @@ class SharedRedis:
     def key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
 
-    async def run(self, what: str, op: Callable[[Redis], Awaitable[T]], fallback: T) -> T:
-        """`op(client)`, or `fallback` if Redis fails, is slow or the breaker is open."""
+    async def run(
+        self,
+        what: str,
+        op: Callable[[Redis], Awaitable[T]],
+        fallback: T,
+        *,
+        timeout: float | None = None,
+    ) -> T:
+        """`op(client)`, or `fallback` if Redis fails, is slow or the breaker is open.
+
+        `timeout` overrides the per-call bound for background work that moves more data
+        (the directory's list); no request path passes it.
+        """
         if not self._may_call():
             self.fallbacks += 1
             return fallback
         probe = not self.up
         self._probing = probe
         try:
-            async with asyncio.timeout(self._op_timeout):
+            async with asyncio.timeout(timeout or self._op_timeout):
                 result = await op(self.client)
         except _FAILURES as exc:
             self._failed(what, exc)
@@ -165,6 +176,23 @@ class SharedRedis:
         """Store `value` as JSON for `ttl` seconds; False if Redis did not take it."""
         data = json.dumps(value, separators=(",", ":"))
         return bool(await self.run("set", lambda r: r.set(key, data, px=_ms(ttl)), False))
+
+    async def get_bytes(self, key: str, *, timeout: float) -> bytes | None:
+        """Raw bytes at `key` (a large background read), or None."""
+
+        async def op(r: Redis) -> bytes | None:
+            value = await r.get(key)
+            return value if isinstance(value, bytes) else None
+
+        return await self.run("get", op, None, timeout=timeout)
+
+    async def set_bytes(self, key: str, value: bytes, ttl: float, *, timeout: float) -> bool:
+        """Store raw bytes for `ttl` seconds (a large background write)."""
+
+        async def op(r: Redis) -> bool:
+            return bool(await r.set(key, value, px=_ms(ttl)))
+
+        return await self.run("set", op, False, timeout=timeout)
 
     async def claim(self, key: str, ttl: float) -> bool | None:
         """SET NX: True if this call created `key`, False if it existed, None if unknown."""

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.state.budget import RedisBudget, key_fingerprint
+from bot.state.copies import RedisCopyStore
+from bot.state.directory import RedisDirectoryShare
+from bot.state.flights import SharedFlights
 from bot.state.memory import MemoryEvents, MemorySharing
 from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis
@@ -21,6 +24,9 @@ class Stores:
     redis: SharedRedis | None = None
     budget: RedisBudget | None = None
     recent: MemoryRecent | SharedRecent = field(default_factory=MemoryRecent)
+    copies: RedisCopyStore | None = None
+    flights: SharedFlights | None = None
+    directory: RedisDirectoryShare | None = None
 
     @classmethod
     def in_memory(cls) -> Stores:
@@ -37,4 +43,14 @@ def build_stores(settings: Settings) -> Stores:
         return Stores.in_memory()
     redis = SharedRedis.from_url(settings.redis_url.get_secret_value())
     budget = RedisBudget(redis, key_fingerprint(settings.pivotal_api_key.get_secret_value()))
-    return Stores(SharedEvents(redis), SharedSharing(redis), redis, budget, SharedRecent(redis))
+    copies = RedisCopyStore(redis)
+    return Stores(
+        SharedEvents(redis),
+        SharedSharing(redis),
+        redis,
+        budget,
+        SharedRecent(redis),
+        copies,
+        SharedFlights(redis, copies),
+        RedisDirectoryShare(redis),
+    )

@@ -102,3 +102,36 @@ async def test_redis_stopped_hung_and_restarted_loses_no_answer(redis: RedisServ
             await logged(group, index, "event=redis.up")
             downs = replica.log().count("event=redis.down")
             assert 1 <= downs <= 3, replica.log()  # once per outage, never per request
+
+
+@pytest.mark.parametrize(("shared", "gets"), [(True, 1), (False, 3)], ids=["redis", "alone"])
+async def test_a_cold_burst_over_replicas_costs_one_get(
+    redis: RedisServer, shared: bool, gets: int
+) -> None:
+    async with cluster(redis.url if shared else None) as group:
+        replicas = [await group.start_replica() for _ in range(3)]
+        newcomer = {**group.pivotal.customers[0], "id": "cburst0000000000000000xx",
+                    "display_id": 9001, "name": "Burst Newcomer"}  # fmt: skip
+        group.pivotal.upsert(newcomer)  # after the walks: no replica holds a copy
+        group.pivotal.clear_requests()
+        group.pivotal.latency = 0.15
+        sent = await asyncio.gather(*(replicas[i % 3].driver.command("9001") for i in range(30)))
+        for ack, token in sent:
+            assert ack.status_code == 200
+            answer = ack.json() if ack.content else await replicas[0].driver.answer(token)
+            assert answer["blocks"][0]["text"]["text"] == "Burst Newcomer"
+        assert group.pivotal.customer_gets() == gets
+
+
+async def test_a_new_replica_is_ready_from_redis_without_walking(redis: RedisServer) -> None:
+    async with cluster(redis.url) as group:
+        await group.start_replica()
+        assert group.pivotal.list_calls() == 1
+        group.pivotal.clear_requests()
+        newer = await group.start_replica()
+        await logged(group, 1, "event=directory.loaded source=redis")
+        ready = (await group.http.get(newer.url + "/readyz")).json()
+        assert ready["customers"] == len(group.pivotal.customers)
+        card = await newer.driver.lookup("Acme Co.")
+        assert card["blocks"][0]["text"]["text"] == "Acme Co."
+        assert group.pivotal.list_calls() == 0

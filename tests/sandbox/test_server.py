@@ -598,3 +598,34 @@ def test_serve_prints_url_and_key() -> None:
             proc.send_signal(signal.SIGINT)  # Ctrl-C
             _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
+
+
+async def test_the_same_controls_serve_benchmarks_with_the_fake_slack() -> None:
+    from aiohttp import web
+
+    from bot.sandbox.control import Controls
+    from bot.sandbox.data import generate_customers
+    from bot.sandbox.serving import serve_app
+    from bot.sandbox.slack import FakeSlack
+
+    everyone = generate_customers(12, seed=1)
+    pivotal, slack = SandboxPivotal(everyone[:10]), FakeSlack()
+    await pivotal.start()
+    await slack.start()
+    app = web.Application()
+    Controls(pivotal, slack, everyone[10:]).add_routes(app)
+    runner, root = await serve_app(app, "127.0.0.1", 0)
+    try:
+        async with httpx.AsyncClient(base_url=root) as ctl:
+            assert (await ctl.post("/_sandbox/reveal", json={"count": 1})).json() == {
+                "display_ids": [everyone[10]["display_id"]]
+            }
+            assert len(pivotal.customers) == 11
+            stats = (await ctl.get("/_sandbox/stats")).json()
+            assert stats["responses"] == 0 and stats["requests"] == 0
+            posts = (await ctl.get("/_sandbox/responses", params={"after": 0})).json()
+            assert posts == {"posts": [], "next": 0}
+    finally:
+        await runner.cleanup()
+        await slack.stop()
+        await pivotal.stop()

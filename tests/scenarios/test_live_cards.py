@@ -102,3 +102,12 @@ async def test_without_webhooks_share_still_answers_at_the_response_url() -> Non
         _, token = await bot.action(ids.SHARE_CUSTOMER, share_value(card))
         await until(lambda: any(p.token == token for p in bot.slack.responses))
         assert not bot.slack.calls_to("chat.postMessage")
+
+
+async def test_ratelimited_update_waits_and_goes_through(bot: Harness) -> None:
+    await share(bot)
+    bot.slack.fail("chat.update", "ratelimited", status=429, retry_after=1, count=1)
+    await change_acme(bot, plan="growth")
+    calls = await bot.slack.wait_for("chat.update", count=2, timeout=10)
+    assert "growth" in json.dumps(calls[-1].body["blocks"])
+    await until(lambda: bot.deps.live is not None and bot.deps.live.updates == 1)

@@ -18,7 +18,8 @@ KEY = key_fingerprint("pivotal_test_budget")
 
 @pytest.fixture
 async def replicas(redis: RedisServer) -> AsyncIterator[list[SharedRedis]]:
-    shared = [SharedRedis.from_url(redis.url, cooldown=0.0) for _ in range(3)]
+    # A generous bound: these tests are about the window, not about a slow machine.
+    shared = [SharedRedis.from_url(redis.url, cooldown=0.0, op_timeout=2.0) for _ in range(3)]
     yield shared
     for one in shared:
         await one.aclose()

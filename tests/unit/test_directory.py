@@ -14,26 +14,13 @@ from pydantic import SecretStr
 from bot.lookup.directory import MAX_MATCHES, Directory
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalUnavailable
-from bot.pivotal.models import Customer
+from tests.unit.customers import customer_body, make_customer
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 
-def row(n: int, name: str = "", **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": f"cus_{n:04d}",
-        "display_id": n,
-        "name": name or f"Customer {n}",
-        "status": "active",
-        "created_at": "2024-05-01T10:00:00Z",
-        "updated_at": "2024-06-01T10:00:00Z",
-    }
-    body.update(fields)
-    return body
-
-
-def cust(n: int, name: str = "", **fields: Any) -> Customer:
-    return Customer.model_validate(row(n, name, **fields))
+row = customer_body
+cust = make_customer
 
 
 class Timer:

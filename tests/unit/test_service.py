@@ -33,6 +33,7 @@ from bot.pivotal.errors import (
 )
 from bot.pivotal.models import Customer
 from bot.pivotal.ratelimit import RateGovernor
+from tests.unit.customers import customer_body
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 TTL = 300.0
@@ -52,18 +53,10 @@ class Timer:
 
 
 def body(n: int, name: str = "", **fields: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "object": "customer",
-        "id": ACME if n == 42 else f"cus_{n:04d}",
-        "display_id": n,
-        "name": name or ("Acme" if n == 42 else f"Customer {n}"),
-        "slug": "acme" if n == 42 else f"customer-{n}",
-        "status": "active",
-        "created_at": "2024-05-01T10:00:00Z",
-        "updated_at": "2024-06-01T10:00:00Z",
-    }
-    out.update(fields)
-    return out
+    """Customer #`n` from the shared factory; #42 is Acme, with a cuid and slug of its own."""
+    if n == 42:
+        return customer_body(42, name or "Acme", **{"id": ACME, "slug": "acme", **fields})
+    return customer_body(n, name, **{"slug": f"customer-{n}", **fields})
 
 
 def customer(n: int, name: str = "", **fields: Any) -> Customer:
