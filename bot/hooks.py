@@ -105,7 +105,7 @@ def build_hooks(
     if secret is None:
         return None
     feed = FeedLiveness(quiet_seconds=settings.webhook_quiet_seconds, timer=timer)
-    changes = Changes(LookupCopies(lookup), signals or SignalBook())
+    changes = Changes(LookupCopies(lookup), signals if signals is not None else SignalBook())
     lookup.kept_fresh = feed.covers
     reconcile, poll = settings.directory_reconcile_seconds, settings.directory_refresh_seconds
     # With deliveries arriving the walk is a slow reconcile (deletes send no event).

@@ -119,14 +119,14 @@ class CustomerLookup:
         self._directory_wait = directory_wait
         # `timer` is wall-clock epoch seconds: copies may be written by another replica.
         self._copies = Copies(
-            store or MemoryCopyStore(max_entries=max_entries),
+            store if store is not None else MemoryCopyStore(max_entries=max_entries),
             directory.get,
             ttl=ttl,
             not_found_ttl=not_found_ttl,
             clock=timer,
             now=now,
         )
-        self._flights = flights or LocalFlights()
+        self._flights = flights if flights is not None else LocalFlights()
         self._auth_failed_logged = False
         # Past the TTL, a copy stays fresh while webhooks keep it current (lookup/feed.py).
         self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False

@@ -48,7 +48,7 @@ class PivotalClient:
         jitter: Callable[[], float] = random.random,
         clock: Callable[[], float] = time.monotonic,
     ):
-        self.governor = governor or RateGovernor()
+        self.governor = governor if governor is not None else RateGovernor()
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._deadline = deadline

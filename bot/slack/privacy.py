@@ -50,7 +50,7 @@ class ChannelSharing:
     ):
         self._client = client
         self._shared = shared
-        self._known = store or MemorySharing(ttl=ttl, timer=timer)
+        self._known = store if store is not None else MemorySharing(ttl=ttl, timer=timer)
 
     async def forget(self, channel_id: str) -> None:
         """Called when a channel is shared or unshared."""

@@ -74,7 +74,7 @@ class SharedRecent:
 
     def __init__(self, redis: SharedRedis, local: MemoryRecent | None = None):
         self._redis = redis
-        self._local = local or MemoryRecent()
+        self._local = local if local is not None else MemoryRecent()
 
     async def add(self, user: str, ref: str, channel: str = "") -> None:
         now = time.time()

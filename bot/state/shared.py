@@ -21,7 +21,7 @@ class SharedEvents:
         ttl: float = EVENT_MEMORY_SECONDS,
     ):
         self._redis = redis
-        self._local = local or MemoryEvents(ttl=ttl)
+        self._local = local if local is not None else MemoryEvents(ttl=ttl)
         self._ttl = ttl
 
     async def first_time(self, event_id: str) -> bool:
@@ -36,7 +36,7 @@ class SharedSharing:
 
     def __init__(self, redis: SharedRedis, local: MemorySharing | None = None):
         self._redis = redis
-        self._local = local or MemorySharing()
+        self._local = local if local is not None else MemorySharing()
 
     def _key(self, channel_id: str) -> str:
         return self._redis.key("sharing", channel_id)
