@@ -50,6 +50,50 @@ TARGETS = (
     Target("search p99 in-process (100k)", "<= 10 ms", _on("search_p99_ms", lambda v: v <= 10)),
     Target("RSS after 100k walk", "<= 300 MB", _on("surfaces_rss_mb", lambda v: v <= 300)),
     Target(
+        "ack p99 at 500 commands/s, open loop",
+        "<= 10 ms",
+        _on("ack_open_loop_500_p99_ms", lambda v: v <= 10),
+    ),
+    Target(
+        "3 replicas + Redis: Zipf requests vs bound",
+        "<= 1.05x",
+        _on("replicas_trace_vs_bound_redis", lambda v: v <= 1.05),
+    ),
+    Target(
+        "3 replicas + Redis at 10x the budget",
+        "0 upstream 429s, 100% cards",
+        lambda m: (
+            _on("replicas_overload_429_redis", lambda v: v == 0)(m)
+            and m.get("replicas_overload_card_share_redis") == 1.0
+        ),
+    ),
+    Target(
+        "new replica ready from Redis (10k)",
+        "<= 2 s, 0 list pages",
+        lambda m: (
+            _on("replicas_new_ready_s", lambda v: v <= 2)(m)
+            and m.get("replicas_new_list_pages") == 0
+        ),
+    ),
+    Target(
+        "warm card p50, Redis vs in-process",
+        "<= 2x",
+        lambda m: (
+            None
+            if m.get("replicas_warm_card_p50_ms_redis") is None
+            or not m.get("replicas_warm_card_p50_ms_alone")
+            else m["replicas_warm_card_p50_ms_redis"] <= 2 * m["replicas_warm_card_p50_ms_alone"]
+        ),
+    ),
+    Target(
+        "Redis outage: ack p99, answered",
+        "<= 250 ms, 100%",
+        lambda m: (
+            _on("replicas_outage_ack_p99_ms", lambda v: v <= 250)(m)
+            and m.get("replicas_outage_answered_share") == 1.0
+        ),
+    ),
+    Target(
         "Refresh at 20 clicks/s, one customer",
         "<= 1 upstream request per window",
         _on("refresh_upstream_per_window", lambda v: v <= 1),
@@ -87,6 +131,18 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("surfaces_walk_s", "large directory walk s", False),
     ("refresh_upstream", "Refresh storm: Pivotal requests", False),
     ("refresh_upstream_per_window", "  per coalescing window", False),
+    ("ack_open_loop_500_p99_ms", "ack p99 ms at 500 cmd/s (replicas run)", False),
+    ("replicas_trace_requests_redis", "3 replicas + Redis: Zipf requests", False),
+    ("replicas_trace_requests_alone", "3 replicas alone: Zipf requests", False),
+    ("replicas_trace_lower_bound", "  lower bound (distinct customers)", False),
+    ("replicas_overload_429_redis", "10x budget, + Redis: upstream 429s", False),
+    ("replicas_overload_429_alone", "10x budget, alone: upstream 429s", False),
+    ("replicas_new_ready_s", "new replica ready from Redis s", False),
+    ("replicas_new_list_pages", "  list pages fetched", False),
+    ("replicas_warm_card_p50_ms_redis", "warm card p50 ms, + Redis", False),
+    ("replicas_warm_card_p50_ms_alone", "warm card p50 ms, alone", False),
+    ("replicas_outage_ack_p99_ms", "Redis outage: ack p99 ms", False),
+    ("replicas_outage_answered_share", "Redis outage: answered share", True),
     *WEBHOOK_ROWS,
 )
 

@@ -49,6 +49,17 @@ SURFACES = (
 )
 
 
+# Replica targets whose scenarios --quick leaves out (they need many processes and minutes).
+FULL_RUN_ONLY = frozenset(
+    {
+        "ack p99 at 500 commands/s, open loop",
+        "3 replicas + Redis at 10x the budget",
+        "warm card p50, Redis vs in-process",
+        "Redis outage: ack p99, answered",
+    }
+)
+
+
 def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
@@ -72,7 +83,10 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
     bot = report["results"]["bot"]
     assert not [k for k in SURFACES if bot.get(k) is None], bot
     assert bot["refresh_clicks"] > 0 and bot["options_answered"] > 0
-    assert {row["target"] for row in report["targets"]} and all(
-        row["result"] in ("PASS", "FAIL") for row in report["targets"]
-    )
+    verdicts = {row["target"]: row["result"] for row in report["targets"]}
+    assert verdicts and all(
+        result in ("PASS", "FAIL")
+        for target, result in verdicts.items()
+        if target not in FULL_RUN_ONLY
+    ), verdicts
     assert "ack p99" in done.stdout  # the table was printed
