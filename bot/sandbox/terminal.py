@@ -25,6 +25,9 @@ _EMOJI = {
     ":lock:": "🔒",
     ":thinking_face:": "🤔",
     ":hourglass_flowing_sand:": "⏳",
+    ":arrows_counterclockwise:": "🔄",
+    ":hourglass:": "⌛",
+    ":white_check_mark:": "✅",
 }
 _DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")

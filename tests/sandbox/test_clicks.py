@@ -97,3 +97,21 @@ def test_an_external_select_passes_the_typed_value() -> None:
         {"type": "external_select", "action_id": "find"}]}])  # fmt: skip
     assert found.block_id == "block0"
     assert found.action("acme")["selected_option"]["value"] == "acme"
+
+
+def test_every_emoji_the_bot_writes_has_a_terminal_form() -> None:
+    import re
+    from pathlib import Path
+
+    from bot.sandbox import terminal
+
+    root = Path(terminal.__file__).resolve().parents[1]
+    written = {
+        name
+        for folder in ("blocks", "slack")
+        for path in (root / folder).glob("*.py")
+        for name in re.findall(r":[a-z_]+:", path.read_text(encoding="utf-8"))
+    }
+    assert written, "the scan found no emoji at all"
+    missing = sorted(name for name in written if name not in terminal._EMOJI)
+    assert not missing
