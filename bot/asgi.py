@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from slack_bolt.adapter.asgi.async_handler import AsyncSlackRequestHandler
@@ -13,14 +12,10 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.app import Deps
-from bot.receiver import WEBHOOKS_PATH, WebhookReceiver
+from bot.receiver import WEBHOOKS_PATH, Receive, Scope, Send, WebhookReceiver
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
 EVENTS_PATH = "/slack/events"
 _TIMESTAMP = re.compile(rb"[0-9]{1,12}")
 
