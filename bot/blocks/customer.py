@@ -21,6 +21,7 @@ _DASH = "—"
 # Slack channel ids: ASCII upper-case letters and digits (str.isalnum() also passes "Cé", "C١").
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,19}")
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,19}")
+_SHARED_BY = re.compile(r"Shared by <@([UW][A-Z0-9]{2,19})>")
 
 _NEUTRAL_MARKER = ":radio_button:"
 _STATUS = {
@@ -119,6 +120,20 @@ def _channel(channel_id: str | None) -> str:
     if channel_id and _CHANNEL_ID.fullmatch(channel_id):
         return f"<#{channel_id}>"
     return escape(cut(channel_id, 40)) if channel_id else _DASH
+
+
+def shared_by_in(blocks: object) -> str | None:
+    """Who shared a posted card, read back from its context line, so a redraw keeps it."""
+    if not isinstance(blocks, list):
+        return None
+    for block in blocks:
+        if isinstance(block, dict) and block.get("block_id") == ids.CARD_CONTEXT_BLOCK:
+            for element in block.get("elements") or []:
+                text = element.get("text") if isinstance(element, dict) else None
+                found = _SHARED_BY.search(text) if isinstance(text, str) else None
+                if found:
+                    return found.group(1)
+    return None
 
 
 def _context(customer: Customer, *, with_dates: bool, shared_by: str | None) -> Block:

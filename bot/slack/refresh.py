@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.blocks import ids, notices
-from bot.blocks.customer import customer_card
+from bot.blocks.customer import customer_card, shared_by_in
 from bot.blocks.message import Message
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
@@ -69,7 +69,8 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             card = _card(deps, found, shareable=True)
             await reply(respond, card, response_type="ephemeral", replace_original=True)
             return
-        card = _card(deps, found, minimal=await minimal_in(channel))
+        shared_by = shared_by_in((body.get("message") or {}).get("blocks"))
+        card = _card(deps, found, minimal=await minimal_in(channel), shared_by=shared_by)
         ts = str(container.get("message_ts") or "")
         if container.get("is_app_unfurl"):
             url = str((body.get("app_unfurl") or {}).get("app_unfurl_url") or "")
@@ -98,7 +99,12 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
 
 
 def _card(
-    deps: ListenerDeps, found: Found, *, shareable: bool = False, minimal: bool = False
+    deps: ListenerDeps,
+    found: Found,
+    *,
+    shareable: bool = False,
+    minimal: bool = False,
+    shared_by: str | None = None,
 ) -> Message:
     snap = found.snapshot
     return customer_card(
@@ -107,4 +113,5 @@ def _card(
         minimal=minimal,
         shareable=shareable and not minimal,
         refreshed_at=snap.as_of,
+        shared_by=shared_by,
     )

@@ -132,6 +132,17 @@ async def test_refresh_on_a_posted_card_uses_chat_update(bot: Harness) -> None:
     assert "Updated just now" in json.dumps(update.body["blocks"])
 
 
+async def test_refresh_on_a_shared_card_keeps_who_shared_it(bot: Harness) -> None:
+    container = {"type": "message", "is_ephemeral": False, "channel_id": "C0GENERAL",
+                 "message_ts": "1700000001.000002"}  # fmt: skip
+    posted = {"blocks": [{"type": "context", "block_id": ids.CARD_CONTEXT_BLOCK, "elements": [
+        {"type": "mrkdwn", "text": "*#42* · Shared by <@U0SHARER>"}]}]}  # fmt: skip
+    value = ids.encode_customer_value(ACME_ID)
+    await bot.press_in(ids.REFRESH_CUSTOMER, value, container=container, message=posted)
+    (update,) = await bot.slack.wait_for("chat.update")
+    assert "Shared by <@U0SHARER>" in json.dumps(update.body["blocks"])
+
+
 async def test_refresh_on_an_unfurl_unfurls_again_minimal_in_shared_channels(
     bot: Harness,
 ) -> None:

@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from bot.blocks import ids, notices
-from bot.blocks.customer import customer_card, status_label
+from bot.blocks.customer import customer_card, shared_by_in, status_label
 from bot.blocks.help import USAGE, help_message
 from bot.blocks.matches import match_list
 from bot.blocks.message import CardSettings, Message
@@ -725,3 +725,22 @@ def test_unlinked_dm_is_called_a_conversation() -> None:
     direct = notices.unlinked_channel("D024BE7LT")
     assert direct.text.startswith("This conversation is not linked")
     assert_valid_message(direct.blocks, text=direct.text)
+
+
+@pytest.mark.parametrize(
+    ("blocks", "expected"),
+    [
+        (None, None),
+        ("not blocks", None),
+        ([], None),
+        ([{"block_id": ids.CARD_CONTEXT_BLOCK,
+           "elements": [{"text": "*#42* · Shared by <@U0A1>"}]}], "U0A1"),
+        ([{"block_id": "other", "elements": [{"text": "Shared by <@U0A1>"}]}], None),
+        ([{"block_id": ids.CARD_CONTEXT_BLOCK, "elements": [{"text": "Shared by <@here>"}]}], None),
+        ([{"block_id": ids.CARD_CONTEXT_BLOCK, "elements": ["x", {"text": 7}]}], None),
+    ],
+)  # fmt: skip
+def test_who_shared_a_posted_card_is_read_back_from_its_context(
+    blocks: object, expected: str | None
+) -> None:
+    assert shared_by_in(blocks) == expected
