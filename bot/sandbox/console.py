@@ -88,7 +88,7 @@ class BotThread(Generic[_T]):
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
         try:
             return future.result()
-        except BaseException:
+        except BaseException:  # Ctrl-C (KeyboardInterrupt) included: cancel, then re-raise
             future.cancel()
             raise
 
