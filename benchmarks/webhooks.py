@@ -147,7 +147,8 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
         assert live is not None
         carded = [int(r["display_id"]) for r in rows[: max(2, count // 20)]]
         for n, display_id in enumerate(carded):  # cards shared in channels earlier
-            live.remember(display_id, Posted("C0GENERAL", f"1700000000.{n:06d}", CardMode.FULL))
+            posted = Posted("C0GENERAL", f"1700000000.{n:06d}", CardMode.FULL)
+            await live.remember(display_id, posted)
         pivotal.clear_requests()
         acks: list[float] = []
         started = time.perf_counter()

@@ -158,7 +158,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     hooks = build_hooks(
         settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
     )
-    live = LiveCards(slack, lookup, cards) if hooks is not None else None
+    live = LiveCards(slack, lookup, cards, stores.live) if hooks is not None else None
     if hooks is not None and live is not None:
         hooks.changes.on_change(live.changed)
     return Deps(

@@ -80,9 +80,10 @@ class Hooks:
             return
         if signals is not None:
             self.changes.signals.put(display_id, signals)
-        if customer is not None:
-            await self.changes.refreshed(customer)
-        else:
+        # Notified even when this replica already held the copy (pulled from Redis first):
+        # the change is real, and the live-card registry keeps a card from being redrawn
+        # twice for it.
+        if customer is None or not await self.changes.refreshed(customer):
             self.changes.notify(display_id)
 
     async def follow(self) -> None:

@@ -2,126 +2,154 @@
 
 When a customer changes, each of its cards is re-rendered in place with the privacy mode
 its channel had (chat.update for shared cards, chat.unfurl again for unfurls). Changes
-coalesce per message (ten changes before its turn, one update), calls are paced for
-Slack's Tier 3 (about 50 a minute), a `ratelimited` answer waits its Retry-After, and a
-deleted message or channel drops the entry quietly. The registry is bounded, in memory.
+coalesce per message (ten changes before its turn, one update), a card that would look
+the same is not sent again, calls are paced for Slack's Tier 3 (about 50 a minute for the
+app), a `ratelimited` answer holds every call back for its Retry-After, and a deleted
+message or channel drops the entry quietly. Where the registry lives and how replicas
+take turns is the registry's business (bot/state/live.py): memory, or Redis when set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from cachetools import TTLCache
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.message import CardSettings
+from bot.blocks.message import CardSettings, Message
 from bot.logs import event
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
+from bot.pivotal.models import instant
 from bot.slack.deps import Lookup
 from bot.slack.privacy import CardMode
 from bot.slack.render import render
+from bot.state.live import Drawn, LiveRegistry, MemoryLiveCards, Posted, digest_of
+
+__all__ = ["LiveCards", "Posted", "post_card", "remember_unfurls"]
 
 log = logging.getLogger(__name__)
 
-KEEP_SECONDS = 7 * 24 * 3600
 TIER3_GAP = 1.2  # seconds between calls: 50 a minute
+LEASE_SECONDS = 90.0  # one redraw, ratelimited waits included
+HELD_RETRY_SECONDS = 1.0  # another replica is redrawing the card: look again after this
+HELD_RETRIES = 100  # past the lease, so a replica that died mid-redraw is covered
 _GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
                    "is_archived", "not_in_channel"})  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Posted:
-    """One card in Slack: a shared message (`url` None) or the unfurl of `url`."""
-
-    channel: str
-    ts: str
-    mode: CardMode
-    url: str | None = None
-    shared_by: str | None = None
-    target: tuple[tuple[str, str], ...] = ()  # chat.unfurl's unfurl_id/source, if given
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.channel, self.ts, self.url or "")
-
-
 class LiveCards:
-    """The registry of posted cards and the paced re-rendering of the changed ones."""
+    """The paced re-rendering of changed customers' cards, over a registry of them."""
 
     def __init__(
         self,
         slack: AsyncWebClient,
         lookup: Lookup,
         cards: CardSettings,
+        registry: LiveRegistry | None = None,
         *,
-        max_entries: int = 20_000,
-        keep_seconds: float = KEEP_SECONDS,
         gap: float = TIER3_GAP,
-        timer: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        held_retry: float = HELD_RETRY_SECONDS,
     ):
         self.slack, self._lookup, self._cards = slack, lookup, cards
-        self._by_customer: TTLCache[int, dict[tuple[str, str, str], Posted]] = TTLCache(
-            max_entries, ttl=keep_seconds, timer=timer
-        )
+        self.registry: LiveRegistry = registry if registry is not None else MemoryLiveCards()
         self.gap, self._sleep = gap, sleep  # seconds between Slack calls
-        self._pending: dict[tuple[str, str, str], tuple[int, Posted]] = {}
+        self._held_retry = held_retry
+        self._changed: dict[int, None] = {}  # customers whose cards are still to be listed
+        self._pending: dict[str, tuple[int, Posted]] = {}
+        self._held: dict[str, int] = {}  # message -> times found taken by another replica
         self._wake = asyncio.Event()
         self.updates = 0
+        self.unchanged = 0  # redraws skipped: the message already showed this card
         self.dropped = 0
 
-    def remember(self, display_id: int, posted: Posted) -> None:
-        cards = self._by_customer.get(display_id) or {}
-        cards[posted.key] = posted
-        self._by_customer[display_id] = cards  # re-set: the 7 days count from the last post
+    async def remember(self, display_id: int, posted: Posted) -> None:
+        await self.registry.add(display_id, posted)
 
     def changed(self, display_id: int) -> None:
-        """The customer changed: queue each of its cards once."""
-        for key, posted in (self._by_customer.get(display_id) or {}).items():
-            self._pending[key] = (display_id, posted)
-        if self._pending:
-            self._wake.set()
+        """The customer changed: its cards are queued, each once, on the next turn."""
+        self._changed[display_id] = None
+        self._wake.set()
 
     def __len__(self) -> int:
-        return sum(len(cards) for cards in self._by_customer.values())
+        return len(self.registry)
 
     async def run(self) -> None:
-        """Re-render queued cards forever, one Slack call per gap; cancelled at shutdown."""
+        """Re-render queued cards forever, paced; cancelled at shutdown."""
         while True:
             await self._wake.wait()
             self._wake.clear()
-            while self._pending:
-                key = next(iter(self._pending))
-                display_id, posted = self._pending.pop(key)
-                await self._update(display_id, posted)
-                await self._sleep(self.gap)
+            while self._changed or self._pending:
+                await self._list_changed()
+                if self._pending:
+                    key = next(iter(self._pending))
+                    display_id, posted = self._pending.pop(key)
+                    await self._redraw(display_id, posted)
 
-    async def _update(self, display_id: int, posted: Posted) -> None:
-        outcome = await self._lookup.resolve(IdQuery(str(display_id)))
-        if not isinstance(outcome, Found):
-            return  # a failure or a 404: leave the card as it was
-        card = render(outcome, self._cards, minimal=posted.mode is CardMode.MINIMAL,
-                      shared_by=posted.shared_by)  # fmt: skip
+    async def _list_changed(self) -> None:
+        while self._changed:
+            display_id = next(iter(self._changed))
+            del self._changed[display_id]
+            for posted in await self.registry.cards(display_id):
+                self._pending[posted.key] = (display_id, posted)
+
+    async def _redraw(self, display_id: int, posted: Posted) -> None:
+        token = await self.registry.lease(posted, LEASE_SECONDS)
+        if token is None:
+            self._look_again(display_id, posted)
+            return
+        self._held.pop(posted.key, None)
+        try:
+            outcome = await self._lookup.resolve(IdQuery(str(display_id)))
+            if not isinstance(outcome, Found):
+                return  # a failure or a 404: leave the card as it was
+            card = render(outcome, self._cards, minimal=posted.mode == CardMode.MINIMAL,
+                          shared_by=posted.shared_by)  # fmt: skip
+            drawn = Drawn(digest_of(card.text, card.blocks),
+                          instant(outcome.snapshot.customer.updated_at).timestamp())  # fmt: skip
+            before = await self.registry.drawn(posted)
+            if before is not None and before.covers(drawn):
+                self.unchanged += 1
+                return
+            await self._paced(display_id, posted, card, drawn)
+        finally:
+            await self.registry.release(posted, token)
+
+    def _look_again(self, display_id: int, posted: Posted) -> None:
+        """Another replica holds the card: whatever it draws, look again once it is done."""
+        tries = self._held.get(posted.key, 0) + 1
+        if tries > HELD_RETRIES:
+            self._held.pop(posted.key, None)
+            return
+        self._held[posted.key] = tries
+
+        def again() -> None:
+            self._pending.setdefault(posted.key, (display_id, posted))
+            self._wake.set()
+
+        asyncio.get_running_loop().call_later(self._held_retry, again)
+
+    async def _paced(self, display_id: int, posted: Posted, card: Message, drawn: Drawn) -> None:
         for _ in range(3):
+            while (wait := await self.registry.slot(self.gap)) > 0:
+                await self._sleep(wait)
             try:
                 await self._send(posted, card.text, card.blocks)
             except SlackApiError as exc:
                 error = str(exc.response.get("error") or "")
                 if error == "ratelimited":
-                    await self._sleep(_retry_after(exc))
+                    await self.registry.hold_off(_retry_after(exc))
                     continue
-                self._failed(display_id, posted, error)
+                await self._failed(display_id, posted, error)
                 return
             except (SlackClientError, OSError, TimeoutError) as exc:
-                self._failed(display_id, posted, type(exc).__name__)
+                await self._failed(display_id, posted, type(exc).__name__)
                 return
+            await self.registry.drew(posted, drawn)
             self.updates += 1
             event(log, "slack.live.updated", channel=posted.channel, display_id=display_id,
                   unfurl=posted.url is not None)  # fmt: skip
@@ -140,17 +168,16 @@ class LiveCards:
         else:
             await self.slack.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
 
-    def _failed(self, display_id: int, posted: Posted, error: str) -> None:
+    async def _failed(self, display_id: int, posted: Posted, error: str) -> None:
         if error in _GONE:
-            cards = self._by_customer.get(display_id) or {}
-            cards.pop(posted.key, None)
+            await self.registry.drop(display_id, posted)
             self.dropped += 1
             event(log, "slack.live.dropped", channel=posted.channel, reason=error)
             return
         event(log, "slack.live.failed", logging.WARNING, channel=posted.channel, error=error)
 
 
-def remember_unfurls(
+async def remember_unfurls(
     live: LiveCards, event: dict[str, Any], shown: dict[str, int], mode: CardMode
 ) -> None:
     """Keep the unfurls just sent, so they follow their customers."""
@@ -159,7 +186,7 @@ def remember_unfurls(
         target = (("unfurl_id", str(event["unfurl_id"])), ("source", str(event["source"])))
     channel, ts = str(event.get("channel") or ""), str(event.get("message_ts") or "")
     for url, display_id in shown.items():
-        live.remember(display_id, Posted(channel, ts, mode, url=url, target=target))
+        await live.remember(display_id, Posted(channel, ts, mode, url=url, target=target))
 
 
 async def post_card(
@@ -178,7 +205,8 @@ async def post_card(
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         event(log, "slack.live.post_failed", channel=channel, error=error)
         return False
-    live.remember(display_id, Posted(channel, str(sent.get("ts") or ""), mode, shared_by=shared_by))
+    posted = Posted(channel, str(sent.get("ts") or ""), mode, shared_by=shared_by)
+    await live.remember(display_id, posted)
     return True
 
 

@@ -57,7 +57,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
                     shown[url] = outcome.snapshot.customer.display_id
         if unfurls:
             if await _send(deps.slack, event, unfurls) and deps.live is not None:
-                remember_unfurls(deps.live, event, shown, mode)
+                await remember_unfurls(deps.live, event, shown, mode)
         else:
             _skipped(channel, "nothing_found")
 

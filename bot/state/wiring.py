@@ -9,6 +9,7 @@ from bot.state.budget import RedisBudget, key_fingerprint
 from bot.state.copies import RedisCopyStore
 from bot.state.directory import RedisDirectoryShare
 from bot.state.flights import SharedFlights
+from bot.state.live import MemoryLiveCards, SharedLiveCards
 from bot.state.memory import MemoryEvents, MemorySharing
 from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis
@@ -27,6 +28,7 @@ class Stores:
     copies: RedisCopyStore | None = None
     flights: SharedFlights | None = None
     directory: RedisDirectoryShare | None = None
+    live: MemoryLiveCards | SharedLiveCards = field(default_factory=MemoryLiveCards)
 
     @classmethod
     def in_memory(cls) -> Stores:
@@ -53,4 +55,5 @@ def build_stores(settings: Settings) -> Stores:
         copies,
         SharedFlights(redis, copies),
         RedisDirectoryShare(redis),
+        SharedLiveCards(redis),
     )

@@ -31,7 +31,7 @@ async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
 async def bot() -> AsyncIterator[Harness]:
     async with running_bot(pivotal_webhook_secret=SECRET) as bot:
         assert bot.deps.live is not None
-        bot.deps.live._gap = 0.0
+        bot.deps.live.gap = 0.0
         yield bot
 
 

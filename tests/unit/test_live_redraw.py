@@ -1,0 +1,230 @@
+"""LiveCards' turn: coalesced, never the same card twice, never older, paced, polite."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks.message import CardSettings
+from bot.lookup.directory import Snapshot
+from bot.lookup.query import IdQuery, Query
+from bot.lookup.service import Found, NotFound, Outcome
+from bot.pivotal.models import Customer
+from bot.slack.live import LiveCards
+from bot.state.live import MemoryLiveCards, Posted
+from tests.unit.customers import make_customer
+
+CARDS = CardSettings(app_url="https://my.pivotal.app")
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+
+class Response(dict[str, Any]):
+    def __init__(self, data: dict[str, Any], headers: dict[str, str] | None = None):
+        super().__init__(data)
+        self.headers = headers or {}
+
+
+class FakeClient:
+    """chat.update and chat.unfurl, recorded; `errors` are raised first, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.errors: list[Response] = []
+
+    async def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append((method, kwargs))
+        if self.errors:
+            raise SlackApiError("refused", self.errors.pop(0))
+        return {"ok": True}
+
+    async def chat_update(self, **kwargs: Any) -> dict[str, Any]:
+        return await self._call("chat.update", kwargs)
+
+    async def chat_unfurl(self, **kwargs: Any) -> dict[str, Any]:
+        return await self._call("chat.unfurl", kwargs)
+
+
+class FakeLookup:
+    """Answers every query with `customer` as it stands (or not found)."""
+
+    def __init__(self, customer: Customer | None) -> None:
+        self.customer = customer
+        self.resolved = 0
+
+    def peek(self, query: Query) -> Outcome | None:
+        return None
+
+    async def resolve(self, query: Query) -> Outcome:
+        self.resolved += 1
+        if self.customer is None:
+            return NotFound("#42")
+        return Found(Snapshot(self.customer, 0.0, T0), "cache")
+
+    async def refetch(self, ref: str) -> Outcome:
+        return await self.resolve(IdQuery(ref))
+
+
+def acme(minutes: int = 0, **fields: Any) -> Customer:
+    updated = (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
+    return make_customer(42, "Acme Co.", updated_at=updated, **fields)
+
+
+class Sleeps:
+    """A sleep that returns at once and moves its clock on (the pacer reads the clock)."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+        self.t = 1000.0
+
+    def clock(self) -> float:
+        return self.t
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.t += seconds
+
+
+def live_cards(
+    customer: Customer | None, registry: Any = None, **kwargs: Any
+) -> tuple[LiveCards, FakeClient, FakeLookup, Sleeps]:
+    client, lookup, sleeps = FakeClient(), FakeLookup(customer), Sleeps()
+    registry = registry if registry is not None else MemoryLiveCards(monotonic=sleeps.clock)
+    live = LiveCards(client, lookup, CARDS, registry, gap=0.0, sleep=sleeps, **kwargs)  # type: ignore[arg-type]
+    return live, client, lookup, sleeps
+
+
+async def turn(live: LiveCards) -> None:
+    """Let the loop work through everything queued, then stop it."""
+    task = asyncio.create_task(live.run())
+    for _ in range(200):
+        await asyncio.sleep(0)
+    while live._pending or live._changed:
+        await asyncio.sleep(0.001)
+    for _ in range(50):
+        await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+SHARED = Posted("C0GENERAL", "1700000000.000100", "full", shared_by="U0PERSON")
+UNFURL = Posted("C0GENERAL", "1700000000.000200", "minimal",
+                url="https://my.pivotal.app/customers/42")  # fmt: skip
+
+
+async def test_changes_before_its_turn_make_one_update_per_card() -> None:
+    live, client, _, _ = live_cards(acme(1, plan="growth"))
+    await live.remember(42, SHARED)
+    await live.remember(42, UNFURL)
+    for _ in range(10):
+        live.changed(42)
+    await turn(live)
+    assert sorted(m for m, _ in client.calls) == ["chat.unfurl", "chat.update"]
+    (update,) = [kw for m, kw in client.calls if m == "chat.update"]
+    assert update["channel"] == "C0GENERAL" and update["ts"] == SHARED.ts
+    assert "Shared by <@U0PERSON>" in json.dumps(update["blocks"])
+    (unfurl,) = [kw for m, kw in client.calls if m == "chat.unfurl"]
+    assert "$" not in json.dumps(unfurl["unfurls"])  # minimal: no money in that channel
+    assert live.updates == 2
+
+
+async def test_a_card_that_would_look_the_same_is_not_sent_again() -> None:
+    live, client, lookup, _ = live_cards(acme(1, plan="growth"))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    live.changed(42)  # e.g. told again by another replica
+    await turn(live)
+    assert len(client.calls) == 1 and live.unchanged == 1 and lookup.resolved == 2
+    lookup.customer = acme(2, plan="scale")
+    live.changed(42)
+    await turn(live)
+    assert len(client.calls) == 2 and "scale" in client.calls[-1][1]["text"]
+
+
+async def test_an_older_copy_is_never_drawn_over_a_newer_one() -> None:
+    live, client, lookup, _ = live_cards(acme(5, plan="scale"))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    lookup.customer = acme(1, plan="growth")  # a replica still holding an earlier copy
+    live.changed(42)
+    await turn(live)
+    assert len(client.calls) == 1 and live.unchanged == 1
+
+
+async def test_a_customer_without_cards_or_a_lookup_that_fails_sends_nothing() -> None:
+    live, client, lookup, _ = live_cards(None)
+    live.changed(7)
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    assert client.calls == [] and lookup.resolved == 1
+
+
+async def test_ratelimited_holds_back_then_goes_through() -> None:
+    live, client, _, sleeps = live_cards(acme(1))
+    client.errors.append(Response({"ok": False, "error": "ratelimited"}, {"Retry-After": "7"}))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    assert [m for m, _ in client.calls] == ["chat.update", "chat.update"]
+    assert sleeps.waits == [7.0]  # the pacer held every call back for Retry-After
+    assert live.updates == 1
+
+
+@pytest.mark.parametrize("error", ["message_not_found", "channel_not_found", "is_archived"])
+async def test_a_deleted_message_is_dropped_from_the_registry(error: str) -> None:
+    live, client, _, _ = live_cards(acme(1))
+    client.errors.append(Response({"ok": False, "error": error}))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    assert live.dropped == 1 and len(live) == 0
+    live.changed(42)
+    await turn(live)
+    assert len(client.calls) == 1
+
+
+async def test_another_failure_keeps_the_card_for_the_next_change() -> None:
+    live, client, lookup, _ = live_cards(acme(1))
+    client.errors.append(Response({"ok": False, "error": "internal_error"}))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    lookup.customer = acme(2, plan="scale")
+    live.changed(42)
+    await turn(live)
+    assert len(client.calls) == 2 and live.updates == 1 and len(live) == 1
+
+
+class Contended(MemoryLiveCards):
+    """A registry whose lease another replica holds for the first `held` asks."""
+
+    def __init__(self, held: int) -> None:
+        super().__init__()
+        self.held = held
+        self.asked = 0
+
+    async def lease(self, posted: Posted, seconds: float) -> str | None:
+        self.asked += 1
+        return None if self.asked <= self.held else await super().lease(posted, seconds)
+
+
+async def test_a_card_another_replica_is_drawing_is_looked_at_again() -> None:
+    registry = Contended(held=2)
+    live, client, _, _ = live_cards(acme(1), registry, held_retry=0.01)
+    await live.remember(42, SHARED)
+    live.changed(42)
+    task = asyncio.create_task(live.run())
+    for _ in range(500):
+        if client.calls:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert registry.asked == 3 and len(client.calls) == 1
