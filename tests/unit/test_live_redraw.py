@@ -4,74 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from slack_sdk.errors import SlackApiError
 
 from bot.blocks.message import CardSettings
-from bot.lookup.directory import Snapshot
-from bot.lookup.query import IdQuery, Query
-from bot.lookup.service import Found, NotFound, Outcome
 from bot.pivotal.models import Customer
 from bot.slack.live import LiveCards
 from bot.state.live import MemoryLiveCards, Posted
-from tests.unit.customers import make_customer
+from tests.unit.live_fakes import FakeClient, FakeLookup, Response, acme
 
 CARDS = CardSettings(app_url="https://my.pivotal.app")
-T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-
-
-class Response(dict[str, Any]):
-    def __init__(self, data: dict[str, Any], headers: dict[str, str] | None = None):
-        super().__init__(data)
-        self.headers = headers or {}
-
-
-class FakeClient:
-    """chat.update and chat.unfurl, recorded; `errors` are raised first, in order."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.errors: list[Response] = []
-
-    async def _call(self, method: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append((method, kwargs))
-        if self.errors:
-            raise SlackApiError("refused", self.errors.pop(0))
-        return {"ok": True}
-
-    async def chat_update(self, **kwargs: Any) -> dict[str, Any]:
-        return await self._call("chat.update", kwargs)
-
-    async def chat_unfurl(self, **kwargs: Any) -> dict[str, Any]:
-        return await self._call("chat.unfurl", kwargs)
-
-
-class FakeLookup:
-    """Answers every query with `customer` as it stands (or not found)."""
-
-    def __init__(self, customer: Customer | None) -> None:
-        self.customer = customer
-        self.resolved = 0
-
-    def peek(self, query: Query) -> Outcome | None:
-        return None
-
-    async def resolve(self, query: Query) -> Outcome:
-        self.resolved += 1
-        if self.customer is None:
-            return NotFound("#42")
-        return Found(Snapshot(self.customer, 0.0, T0), "cache")
-
-    async def refetch(self, ref: str) -> Outcome:
-        return await self.resolve(IdQuery(ref))
-
-
-def acme(minutes: int = 0, **fields: Any) -> Customer:
-    updated = (T0 + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
-    return make_customer(42, "Acme Co.", updated_at=updated, **fields)
 
 
 class Sleeps:
@@ -101,11 +44,11 @@ def live_cards(
 async def turn(live: LiveCards) -> None:
     """Let the loop work through everything queued, then stop it."""
     task = asyncio.create_task(live.run())
-    for _ in range(200):
+    for _ in range(10_000):  # every await in a turn is a fake: a few hundred steps do it
         await asyncio.sleep(0)
-    while live._pending or live._changed:
-        await asyncio.sleep(0.001)
-    for _ in range(50):
+        if not (live._pending or live._changed or live._wake.is_set()):
+            break
+    for _ in range(100):  # the last card's calls finish
         await asyncio.sleep(0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
