@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
@@ -158,7 +161,16 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     hooks = build_hooks(
         settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
     )
-    live = LiveCards(slack, lookup, cards, stores.live) if hooks is not None else None
+    live = None
+    if hooks is not None:
+        # Redraws get a 429 back at once, so the pacer every replica shares holds back.
+        redraws = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            base_url=settings.slack_url,
+            timeout=5,
+            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+        )
+        live = LiveCards(slack, lookup, cards, stores.live, redraws=redraws)
     if hooks is not None and live is not None:
         hooks.changes.on_change(live.changed)
     return Deps(

@@ -51,11 +51,13 @@ class LiveCards:
         cards: CardSettings,
         registry: LiveRegistry | None = None,
         *,
+        redraws: AsyncWebClient | None = None,
         gap: float = TIER3_GAP,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         held_retry: float = HELD_RETRY_SECONDS,
     ):
         self.slack, self._lookup, self._cards = slack, lookup, cards
+        self._redraws = redraws if redraws is not None else slack  # chat.update, chat.unfurl
         self.registry: LiveRegistry = registry if registry is not None else MemoryLiveCards()
         self.gap, self._sleep = gap, sleep  # seconds between Slack calls
         self._held_retry = held_retry
@@ -157,16 +159,16 @@ class LiveCards:
 
     async def _send(self, posted: Posted, text: str, blocks: list[dict[str, Any]]) -> None:
         if posted.url is None:
-            await self.slack.chat_update(channel=posted.channel, ts=posted.ts, text=text,
+            await self._redraws.chat_update(channel=posted.channel, ts=posted.ts, text=text,
                                           blocks=blocks)  # fmt: skip
             return
         unfurls = {posted.url: {"blocks": blocks}}
         target = dict(posted.target)
         if target:
-            await self.slack.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
+            await self._redraws.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
                                          source=target["source"])  # fmt: skip
         else:
-            await self.slack.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
+            await self._redraws.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
 
     async def _failed(self, display_id: int, posted: Posted, error: str) -> None:
         if error in _GONE:
