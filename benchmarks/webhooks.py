@@ -166,6 +166,7 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
         await _until(lambda: len(hooks.refetcher) == 0 and hooks.refetcher.walks >= 1, 60)
         await stack.deps.directory.walk()  # joins the walk the refetcher started
         await _until(lambda: live.updates >= len(carded), 30 + len(carded) * 2 * live.gap)
+        await _until(lambda: live.idle, 30 + len(carded) * 2 * live.gap)  # every turn taken
         updates = [c.at for c in stack.slack.calls_to("chat.update")]
         await stack.settle()
         return {
@@ -176,6 +177,7 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
             "burst_429s": sum(1 for r in pivotal.requests if r.status == 429),
             "burst_live_cards": len(carded),
             "burst_live_card_updates": len(updates),
+            "burst_live_unchanged": live.unchanged,
             "burst_live_updates_per_min_max": _busiest_minute(updates),
         }
 
@@ -198,6 +200,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("burst_list_pages", "1000 webhooks: list pages", False),
     ("burst_429s", "1000 webhooks: upstream 429s", False),
     ("burst_live_card_updates", "  live cards updated (one each)", False),
+    ("burst_live_unchanged", "  redraws skipped: card unchanged", False),
     ("burst_live_updates_per_min_max", "  chat.update in busiest minute", False),
 )
 

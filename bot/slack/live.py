@@ -65,6 +65,7 @@ class LiveCards:
         self._pending: dict[str, tuple[int, Posted]] = {}
         self._held: dict[str, int] = {}  # message -> times found taken by another replica
         self._wake = asyncio.Event()
+        self._drawing = False
         self.updates = 0
         self.unchanged = 0  # redraws skipped: the message already showed this card
         self.dropped = 0
@@ -80,17 +81,26 @@ class LiveCards:
     def __len__(self) -> int:
         return len(self.registry)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing being drawn (a card looked at again later aside)."""
+        return not (self._changed or self._pending or self._drawing or self._wake.is_set())
+
     async def run(self) -> None:
         """Re-render queued cards forever, paced; cancelled at shutdown."""
         while True:
             await self._wake.wait()
             self._wake.clear()
             while self._changed or self._pending:
-                await self._list_changed()
-                if self._pending:
-                    key = next(iter(self._pending))
-                    display_id, posted = self._pending.pop(key)
-                    await self._redraw(display_id, posted)
+                self._drawing = True
+                try:
+                    await self._list_changed()
+                    if self._pending:
+                        key = next(iter(self._pending))
+                        display_id, posted = self._pending.pop(key)
+                        await self._redraw(display_id, posted)
+                finally:
+                    self._drawing = False
 
     async def _list_changed(self) -> None:
         while self._changed:

@@ -49,7 +49,7 @@ async def settle(client: FakeClient, replicas: list[Replica], expected: int) -> 
             break
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.5)  # past every look-again (0.05 s) and call (0.02 s)
-    assert all(not r.live._pending and not r.live._changed for r in replicas)
+    assert all(r.live.idle for r in replicas)
 
 
 def per_message(client: FakeClient) -> Counter[str]:

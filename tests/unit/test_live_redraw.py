@@ -46,10 +46,9 @@ async def turn(live: LiveCards) -> None:
     task = asyncio.create_task(live.run())
     for _ in range(10_000):  # every await in a turn is a fake: a few hundred steps do it
         await asyncio.sleep(0)
-        if not (live._pending or live._changed or live._wake.is_set()):
+        if live.idle:
             break
-    for _ in range(100):  # the last card's calls finish
-        await asyncio.sleep(0)
+    assert live.idle
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
