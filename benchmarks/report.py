@@ -104,6 +104,14 @@ TARGETS = (
         ),
     ),
     Target(
+        "3 replicas: live cards per change",
+        "1 update per card, <= 50/min in all",
+        _both(
+            _on("replicas_burst_live_most_per_card", lambda v: v == 1),
+            _on("replicas_burst_live_updates_per_min_max", lambda v: v <= 50),
+        ),
+    ),
+    Target(
         "Refresh at 20 clicks/s, one customer",
         "<= 1 upstream request per window",
         _on("refresh_upstream_per_window", lambda v: v <= 1),
@@ -207,6 +215,9 @@ def setup_notes(plan: Plan) -> dict[str, str]:
         f"{plan.surface_concurrency} in flight (closed loop); search timed in the bench "
         f"process over an index of the same size; Refresh clicked 20/s on one customer for "
         f"{plan.surface_refresh_seconds:g} s",
+        "webhook_replicas": f"bot only: {plan.burst * 5} partial webhooks round-robin over "
+        f"3 replicas on one Redis (each its own sandbox copy and fake Slack), "
+        f"{max(2, plan.burst // 4)} cards shared through them, one change each",
         "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
         f"against a {plan.walk_rate_limit}/min key, {lat} per page",
     }

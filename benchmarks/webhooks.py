@@ -11,17 +11,20 @@ import asyncio
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
 from benchmarks.load import percentile
 from benchmarks.plan import Plan
+from benchmarks.replicas import redis_server
 from bot.lookup.feed import FeedLiveness
 from bot.sandbox.data import generate_customers
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
 from bot.sandbox.server import SandboxPivotal
 from bot.sandbox.stack import local_stack
-from bot.slack.live import Posted
+from bot.slack.live import TIER3_GAP, Posted
 from bot.slack.privacy import CardMode
 
 Metrics = dict[str, Any]
@@ -182,6 +185,67 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
         }
 
 
+async def webhook_burst_replicas(ctx: Context, subject: str) -> Metrics:
+    """The same burst spread over three replicas on one Redis, cards shared through each.
+
+    Every replica hears of every change (its own deliveries, the others' on the stream),
+    so this measures what the shared registry promises: each card redrawn once per change,
+    and one Tier 3 pace for the app, not one per replica. Each replica has its own copy of
+    the sandbox (same customers) and its own fake Slack; their calls are counted together.
+    """
+    if subject != "bot":
+        return {}
+    count = ctx.plan.burst * 5
+    rows = generate_customers(count * 2)
+    with redis_server() as (url, _):
+        async with AsyncExitStack() as exit_stack:
+            stacks = [
+                await exit_stack.enter_async_context(local_stack(
+                    pivotal=SandboxPivotal(rows, rate_limit=max(60, ctx.plan.rate_limit)),
+                    log_level="WARNING", pivotal_webhook_secret=SECRET, redis_url=url))
+                for _ in range(3)
+            ]  # fmt: skip
+            lives = [s.deps.live for s in stacks]
+            hooks = [s.deps.hooks for s in stacks]
+            senders = [WebhookSender(f"{s.url}/pivotal/webhooks", SECRET, s.driver.http)
+                       for s in stacks]  # fmt: skip
+            await _until(lambda: all(h is not None and h.shared is not None and h.shared.following
+                                     for h in hooks))  # fmt: skip
+            carded = [int(r["display_id"]) for r in rows[: max(2, count // 20)]]
+            for n, display_id in enumerate(carded):  # shared through whichever replica answered
+                live = lives[n % 3]
+                assert live is not None
+                posted = Posted("C0GENERAL", f"1700000000.{n:06d}", CardMode.FULL)
+                await live.remember(display_id, posted)
+            for s in stacks:
+                s.pivotal.clear_requests()
+            for n, row in enumerate(rows[:count]):
+                obj = {"id": f"cus_{n}", "display_id": row["display_id"], "health_score": n % 100}
+                assert (await senders[n % 3].deliver(envelope("customer.updated", obj))).is_success
+            await _until(lambda: sum(h.applied for h in hooks if h is not None) >= count)
+            gap = TIER3_GAP
+            await _until(lambda: sum(lv.updates for lv in lives if lv) >= len(carded),
+                         30 + len(carded) * 2 * gap)  # fmt: skip
+            await _until(lambda: all(lv is not None and lv.idle for lv in lives),
+                         30 + len(carded) * 2 * gap)  # fmt: skip
+            calls = [c for s in stacks for c in s.slack.calls_to("chat.update")]
+            per_card = Counter(str(c.body["ts"]) for c in calls)
+            gets = sum(s.pivotal.customer_gets() for s in stacks)
+            pages = sum(s.pivotal.list_calls() for s in stacks)
+            throttled = sum(1 for s in stacks for r in s.pivotal.requests if r.status == 429)
+            for s in stacks:
+                await s.settle()
+    return {
+        "replicas_burst_live_cards": len(carded),
+        "replicas_burst_live_card_updates": len(calls),
+        "replicas_burst_live_most_per_card": max(per_card.values(), default=0),
+        "replicas_burst_live_updates_per_min_max": _busiest_minute([c.at for c in calls]),
+        "replicas_burst_gets": gets,
+        "replicas_burst_list_pages": pages,
+        "replicas_burst_429s": throttled,
+    }
+
+
 def _busiest_minute(times: list[float]) -> int:
     """The most calls in any 60 s window (Slack's Tier 3 allows about 50)."""
     times = sorted(times)
@@ -202,10 +266,16 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("burst_live_card_updates", "  live cards updated (one each)", False),
     ("burst_live_unchanged", "  redraws skipped: card unchanged", False),
     ("burst_live_updates_per_min_max", "  chat.update in busiest minute", False),
+    ("replicas_burst_live_card_updates", "3 replicas + Redis: live card updates", False),
+    ("replicas_burst_live_most_per_card", "  most updates of one card", False),
+    ("replicas_burst_live_updates_per_min_max", "  chat.update in busiest minute", False),
+    ("replicas_burst_gets", "  customer GETs (all replicas)", False),
+    ("replicas_burst_list_pages", "  list pages (all replicas)", False),
 )
 
 SCENARIOS = {
     "webhook_card": webhook_to_card,
     "webhook_budget": webhook_budget,
     "webhook_burst": webhook_burst,
+    "webhook_replicas": webhook_burst_replicas,
 }

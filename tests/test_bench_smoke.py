@@ -48,6 +48,13 @@ SURFACES = (
     "refresh_upstream_per_window",
 )
 
+# Live cards across three replicas on one Redis (the webhook_replicas scenario).
+LIVE_REPLICAS = (
+    "replicas_burst_live_card_updates",
+    "replicas_burst_live_most_per_card",
+    "replicas_burst_live_updates_per_min_max",
+)
+
 
 # Replica targets whose scenarios --quick leaves out (they need many processes and minutes).
 FULL_RUN_ONLY = frozenset(
@@ -67,7 +74,7 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
@@ -83,6 +90,8 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
     bot = report["results"]["bot"]
     assert not [k for k in SURFACES if bot.get(k) is None], bot
     assert bot["refresh_clicks"] > 0 and bot["options_answered"] > 0
+    assert not [k for k in LIVE_REPLICAS if bot.get(k) is None], bot
+    assert bot["replicas_burst_live_card_updates"] >= bot["replicas_burst_live_cards"]
     verdicts = {row["target"]: row["result"] for row in report["targets"]}
     assert verdicts and all(
         result in ("PASS", "FAIL")
