@@ -147,8 +147,13 @@ class LiveCards:
 
     async def _paced(self, display_id: int, posted: Posted, card: Message, drawn: Drawn) -> None:
         for _ in range(3):
+            waited = False
             while (wait := await self.registry.slot(self.gap)) > 0:
                 await self._sleep(wait)
+                waited = True
+            if waited and (before := await self.registry.drawn(posted)) and before.covers(drawn):
+                self.unchanged += 1  # drawn meanwhile (a long hold-off outlasts the lease)
+                return
             try:
                 await self._send(posted, card.text, card.blocks)
             except SlackApiError as exc:
@@ -170,13 +175,13 @@ class LiveCards:
     async def _send(self, posted: Posted, text: str, blocks: list[dict[str, Any]]) -> None:
         if posted.url is None:
             await self._redraws.chat_update(channel=posted.channel, ts=posted.ts, text=text,
-                                          blocks=blocks)  # fmt: skip
+                                            blocks=blocks)  # fmt: skip
             return
         unfurls = {posted.url: {"blocks": blocks}}
         target = dict(posted.target)
         if target:
             await self._redraws.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
-                                         source=target["source"])  # fmt: skip
+                                            source=target["source"])  # fmt: skip
         else:
             await self._redraws.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
 
@@ -197,6 +202,8 @@ async def remember_unfurls(
     if event.get("unfurl_id") and event.get("source"):
         target = (("unfurl_id", str(event["unfurl_id"])), ("source", str(event["source"])))
     channel, ts = str(event.get("channel") or ""), str(event.get("message_ts") or "")
+    if not (channel and ts):
+        return  # nothing to address a later chat.unfurl to
     for url, display_id in shown.items():
         await live.remember(display_id, Posted(channel, ts, mode, url=url, target=target))
 
@@ -217,8 +224,9 @@ async def post_card(
         error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
         event(log, "slack.live.post_failed", channel=channel, error=error)
         return False
-    posted = Posted(channel, str(sent.get("ts") or ""), mode, shared_by=shared_by)
-    await live.remember(display_id, posted)
+    ts = str(sent.get("ts") or "")
+    if ts:  # without its ts a message cannot be updated: posted, but not live
+        await live.remember(display_id, Posted(channel, ts, mode, shared_by=shared_by))
     return True
 
 

@@ -10,7 +10,8 @@ import pytest
 
 from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer
-from bot.slack.live import LiveCards
+from bot.slack.live import LiveCards, remember_unfurls
+from bot.slack.privacy import CardMode
 from bot.state.live import MemoryLiveCards, Posted
 from tests.unit.live_fakes import FakeClient, FakeLookup, Response, acme
 
@@ -170,3 +171,44 @@ async def test_a_card_another_replica_is_drawing_is_looked_at_again() -> None:
         await asyncio.sleep(0.01)
     task.cancel()
     assert registry.asked == 3 and len(client.calls) == 1
+
+
+class SlowTurn(MemoryLiveCards):
+    """Another replica draws the card while this one waits for the pacer's slot."""
+
+    def __init__(self, drawn_meanwhile: Any) -> None:
+        super().__init__()
+        self.meanwhile = drawn_meanwhile
+        self.asked = 0
+
+    async def slot(self, gap: float) -> float:
+        self.asked += 1
+        if self.asked == 1:
+            return 5.0
+        await self.drew(SHARED, self.meanwhile)
+        return 0.0
+
+
+async def test_a_card_drawn_elsewhere_during_a_long_wait_is_not_sent_again() -> None:
+    customer = acme(1, plan="growth")
+    elsewhere, _, _, _ = live_cards(customer)  # the other replica, drawing the same card
+    await elsewhere.remember(42, SHARED)
+    elsewhere.changed(42)
+    await turn(elsewhere)
+    shown = await elsewhere.registry.drawn(SHARED)
+    assert shown is not None
+    live, client, _, _ = live_cards(customer, SlowTurn(shown))
+    await live.remember(42, SHARED)
+    live.changed(42)
+    await turn(live)
+    assert client.calls == [] and live.unchanged == 1
+
+
+async def test_an_unaddressable_post_or_unfurl_is_not_kept() -> None:
+    live, _, _, _ = live_cards(acme(1))
+    await remember_unfurls(live, {"channel": "C0GENERAL"}, {"https://x/customers/42": 42},
+                           CardMode.FULL)  # fmt: skip
+    assert len(live) == 0
+    await remember_unfurls(live, {"channel": "C0GENERAL", "message_ts": "1.2"},
+                           {"https://x/customers/42": 42}, CardMode.FULL)  # fmt: skip
+    assert len(live) == 1
