@@ -65,6 +65,8 @@ class LiveCards:
         self._pending: dict[str, tuple[int, Posted]] = {}
         self._held: dict[str, int] = {}  # message -> times found taken by another replica
         self._wake = asyncio.Event()
+        self._settled = asyncio.Event()  # set while idle
+        self._settled.set()
         self._drawing = False
         self.updates = 0
         self.unchanged = 0  # redraws skipped: the message already showed this card
@@ -76,6 +78,7 @@ class LiveCards:
     def changed(self, display_id: int) -> None:
         """The customer changed: its cards are queued, each once, on the next turn."""
         self._changed[display_id] = None
+        self._settled.clear()
         self._wake.set()
 
     def __len__(self) -> int:
@@ -85,6 +88,15 @@ class LiveCards:
     def idle(self) -> bool:
         """Nothing queued and nothing being drawn (a card looked at again later aside)."""
         return not (self._changed or self._pending or self._drawing or self._wake.is_set())
+
+    async def settled(self, timeout: float) -> bool:
+        """Wait until idle, at most `timeout` seconds; False if cards are still queued."""
+        try:
+            async with asyncio.timeout(timeout):
+                await self._settled.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def run(self) -> None:
         """Re-render queued cards forever, paced; cancelled at shutdown."""
@@ -101,6 +113,8 @@ class LiveCards:
                         await self._redraw(display_id, posted)
                 finally:
                     self._drawing = False
+            if self.idle:
+                self._settled.set()
 
     async def _list_changed(self) -> None:
         while self._changed:
@@ -141,6 +155,7 @@ class LiveCards:
 
         def again() -> None:
             self._pending.setdefault(posted.key, (display_id, posted))
+            self._settled.clear()
             self._wake.set()
 
         asyncio.get_running_loop().call_later(self._held_retry, again)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -36,6 +37,20 @@ async def test_edit_reaches_the_card_through_the_signed_webhook(session: Session
     assert "signed customer.updated; the bot answered 202 and applied 1 change" in printed
     assert "Plan:" in printed and "growth" in printed and "$1,500" in printed
     assert "0 GET" in printed
+
+
+async def test_edit_redraws_the_cards_shared_and_unfurled_before(session: Session) -> None:
+    card = await run(session, "/customer 42")
+    number = re.search(r"\((\d+)\) \[Share in channel\]", card)
+    assert number, card
+    await run(session, number.group(1))
+    await run(session, "https://my.pivotal.app/customers/42")
+    printed = await run(session, "/edit 42 plan=growth mrr=150000")
+    redrawn, _, shown_again = printed.partition("only you see this")
+    assert "updates the message in #general" in redrawn and "Shared by @pat" in redrawn
+    assert "preview of https://my.pivotal.app/customers/42" in redrawn
+    assert redrawn.count("$1,500") == 2 and "$1,500" in shown_again
+    assert "more cards are queued" not in printed
 
 
 @pytest.mark.parametrize(
