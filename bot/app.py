@@ -171,7 +171,6 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
             retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
         )
         live = LiveCards(slack, lookup, cards, stores.live, redraws=redraws)
-    if hooks is not None and live is not None:
         hooks.changes.on_change(live.changed)
     return Deps(
         settings,

@@ -25,6 +25,7 @@ from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
 from bot.pivotal.models import instant
 from bot.slack.deps import Lookup
+from bot.slack.errors import contained
 from bot.slack.privacy import CardMode
 from bot.slack.render import render
 from bot.state.live import Drawn, LiveRegistry, MemoryLiveCards, Posted, digest_of
@@ -106,15 +107,18 @@ class LiveCards:
             while self._changed or self._pending:
                 self._drawing = True
                 try:
-                    await self._list_changed()
-                    if self._pending:
-                        key = next(iter(self._pending))
-                        display_id, posted = self._pending.pop(key)
-                        await self._redraw(display_id, posted)
+                    await contained(self._turn())  # one card's bug never stops the others
                 finally:
                     self._drawing = False
             if self.idle:
                 self._settled.set()
+
+    async def _turn(self) -> None:
+        await self._list_changed()
+        if self._pending:
+            key = next(iter(self._pending))
+            display_id, posted = self._pending.pop(key)
+            await self._redraw(display_id, posted)
 
     async def _list_changed(self) -> None:
         while self._changed:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from bot.blocks.message import CardSettings
+from bot.lookup.query import IdQuery, Query
+from bot.lookup.service import Outcome
 from bot.pivotal.models import Customer
 from bot.slack.live import LiveCards, remember_unfurls
 from bot.slack.privacy import CardMode
@@ -34,9 +36,13 @@ class Sleeps:
 
 
 def live_cards(
-    customer: Customer | None, registry: Any = None, **kwargs: Any
+    customer: Customer | None,
+    registry: Any = None,
+    lookup: FakeLookup | None = None,
+    **kwargs: Any,
 ) -> tuple[LiveCards, FakeClient, FakeLookup, Sleeps]:
-    client, lookup, sleeps = FakeClient(), FakeLookup(customer), Sleeps()
+    client, sleeps = FakeClient(), Sleeps()
+    lookup = lookup if lookup is not None else FakeLookup(customer)
     registry = registry if registry is not None else MemoryLiveCards(monotonic=sleeps.clock)
     live = LiveCards(client, lookup, CARDS, registry, gap=0.0, sleep=sleeps, **kwargs)  # type: ignore[arg-type]
     return live, client, lookup, sleeps
@@ -212,3 +218,22 @@ async def test_an_unaddressable_post_or_unfurl_is_not_kept() -> None:
     await remember_unfurls(live, {"channel": "C0GENERAL", "message_ts": "1.2"},
                            {"https://x/customers/42": 42}, CardMode.FULL)  # fmt: skip
     assert len(live) == 1
+
+
+class Flaky(FakeLookup):
+    """A lookup with a bug that shows for one customer."""
+
+    async def resolve(self, query: Query) -> Outcome:
+        if query == IdQuery("7"):
+            raise RuntimeError("a bug")
+        return await super().resolve(query)
+
+
+async def test_a_bug_while_redrawing_one_card_leaves_the_others_and_the_loop_alive() -> None:
+    live, client, _, _ = live_cards(acme(1), lookup=Flaky(acme(1)))
+    await live.remember(7, Posted("C0GENERAL", "1.7", "full"))
+    await live.remember(42, SHARED)
+    live.changed(7)
+    live.changed(42)
+    await turn(live)
+    assert [kw["ts"] for _, kw in client.calls] == [SHARED.ts]
