@@ -59,6 +59,19 @@ class Reading:
     redis_up: bool
     redis_fallbacks: int
     redis_outages: int
+    webhooks: Webhooks | None = None  # with PIVOTAL_WEBHOOK_SECRET
+
+
+@dataclass(frozen=True)
+class Webhooks:
+    """Webhook and live-card counts since start, for one replica."""
+
+    applied: int  # verified customer events applied
+    refetches: int  # budget-aware GETs for partial events
+    live_cards: int  # cards this replica knows to follow
+    live_updates: int  # cards redrawn in Slack
+    live_unchanged: int  # redraws skipped: the message already showed that card
+    live_dropped: int  # cards forgotten: message or channel deleted
 
 
 class _Gauges(Collector):
@@ -93,6 +106,24 @@ class _Gauges(Collector):
                                       value=r.redis_fallbacks)  # fmt: skip
             yield CounterMetricFamily("pivotal_bot_redis_outages", "Redis outages seen",
                                       value=r.redis_outages)  # fmt: skip
+        if r.webhooks is not None:
+            yield from _webhook_metrics(r.webhooks)
+
+
+def _webhook_metrics(w: Webhooks) -> Iterator[Metric]:
+    counters = [
+        ("webhooks_applied", "Verified Pivotal customer events applied", w.applied),
+        ("webhook_refetches", "Customer GETs asked for by partial events", w.refetches),
+        ("live_card_updates", "Posted cards and unfurls redrawn in Slack", w.live_updates),
+        ("live_card_unchanged", "Redraws skipped: the message already showed that card",
+         w.live_unchanged),
+        ("live_cards_dropped", "Live cards forgotten: message or channel deleted",
+         w.live_dropped),
+    ]  # fmt: skip
+    for name, doc, value in counters:
+        yield CounterMetricFamily(f"pivotal_bot_{name}", doc, value=value)
+    yield GaugeMetricFamily("pivotal_bot_live_cards", "Cards this replica follows itself",
+                            value=w.live_cards)  # fmt: skip
 
 
 def exposition(reading: Reading, *, wall: float | None = None) -> bytes:
@@ -123,4 +154,19 @@ async def read(deps: Deps) -> Reading:
         redis_up=redis.up if redis else False,
         redis_fallbacks=redis.fallbacks if redis else 0,
         redis_outages=redis.outages if redis else 0,
+        webhooks=_webhooks(deps),
+    )
+
+
+def _webhooks(deps: Deps) -> Webhooks | None:
+    hooks, live = deps.hooks, deps.live
+    if hooks is None:
+        return None
+    return Webhooks(
+        applied=hooks.applied,
+        refetches=hooks.refetcher.gets,
+        live_cards=len(live) if live else 0,
+        live_updates=live.updates if live else 0,
+        live_unchanged=live.unchanged if live else 0,
+        live_dropped=live.dropped if live else 0,
     )

@@ -14,6 +14,7 @@ import pytest
 from bot.blocks import ids
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
 from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.test_metrics import value
 from tests.scenarios.test_share import share_value
 
 SECRET = new_secret()
@@ -111,3 +112,16 @@ async def test_ratelimited_update_waits_and_goes_through(bot: Harness) -> None:
     calls = await bot.slack.wait_for("chat.update", count=2, timeout=10)
     assert "growth" in json.dumps(calls[-1].body["blocks"])
     await until(lambda: bot.deps.live is not None and bot.deps.live.updates == 1)
+
+
+async def test_metrics_count_applied_webhooks_and_live_card_updates(bot: Harness) -> None:
+    await share(bot)
+    await change_acme(bot, plan="growth")
+    await bot.slack.wait_for("chat.update")
+    await until(lambda: bot.deps.live is not None and bot.deps.live.updates == 1)
+    page = (await bot.http.get(f"{bot.url}/metrics")).text
+    assert value(page, "pivotal_bot_webhooks_applied_total") == 1
+    assert value(page, "pivotal_bot_live_card_updates_total") == 1
+    assert value(page, "pivotal_bot_live_cards") == 1
+    assert value(page, "pivotal_bot_live_cards_dropped_total") == 0
+    assert "C0GENERAL" not in page and "Acme" not in page

@@ -40,6 +40,7 @@ async def test_metrics_count_lookups_and_requests_without_customer_data(bot: Har
     assert 0 <= value(page, "pivotal_bot_directory_age_seconds") < 60
     assert value(page, "pivotal_bot_budget_limit") > 0
     assert "pivotal_bot_redis_up" not in page  # no REDIS_URL, no Redis metrics
+    assert "pivotal_bot_live_card" not in page  # no webhook secret, no live cards
     for customer in bot.pivotal.customers:
         assert customer["name"] not in page
         assert customer["id"] not in page
