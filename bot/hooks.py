@@ -49,14 +49,19 @@ class Hooks:
                 applied = await self.changes.apply(hook)
                 if applied.refetch:
                     self.refetcher.mark(applied.display_id)
-                if applied.changed and self.shared is not None:
-                    await self.shared.publish(self._change_of(applied.display_id))
+                if applied.changed:
+                    await self.share(applied.display_id)
                 self.applied += 1
             case Ping():
                 event(log, "pivotal.webhook.ping", event_id=hook.id)
             case OtherEvent(reason=reason):
                 event(log, "pivotal.webhook.ignored", type=hook.type, event_id=hook.id,
                       reason=reason)  # fmt: skip
+
+    async def share(self, display_id: int) -> None:
+        """Tell the other replicas about a change applied here (with REDIS_URL)."""
+        if self.shared is not None:
+            await self.shared.publish(self._change_of(display_id))
 
     def _change_of(self, display_id: int) -> dict[str, Any]:
         copy = self.changes.best(display_id)
@@ -111,7 +116,7 @@ def build_hooks(
     reconcile, poll = settings.directory_reconcile_seconds, settings.directory_refresh_seconds
     # With deliveries arriving the walk is a slow reconcile (deletes send no event).
     directory.interval = lambda: reconcile if feed.live else poll
-    return Hooks(
+    hooks = Hooks(
         verifiers=parse_secrets(secret.get_secret_value()),
         seen=MemorySeenEvents() if redis is None else _SharedSeen(redis),
         feed=feed,
@@ -119,6 +124,8 @@ def build_hooks(
         refetcher=Refetcher(pivotal, directory, changes),
         shared=RedisChangeFeed(redis) if redis is not None else None,
     )
+    hooks.refetcher.on_refetched = hooks.share  # what a refetch brought reaches every replica
+    return hooks
 
 
 class _SharedSeen:

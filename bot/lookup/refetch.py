@@ -47,6 +47,8 @@ class Refetcher:
         self._sleep = sleep
         self._pending: dict[int, None] = {}  # insertion-ordered set of display_ids
         self._wake = asyncio.Event()
+        # Called with the display_id after a GET changed the copy (to share it onwards).
+        self.on_refetched: Callable[[int], Awaitable[None]] | None = None
         self.gets = 0
         self.walks = 0
 
@@ -91,6 +93,8 @@ class Refetcher:
         changed = await self._changes.refreshed(customer)
         event(log, "pivotal.refetch", display_id=display_id, changed=changed,
               ms=(time.monotonic() - started) * 1000)  # fmt: skip
+        if changed and self.on_refetched is not None:
+            await self.on_refetched(display_id)
 
     def _walk_threshold(self) -> int:
         if self._walk_above is not None:
