@@ -125,3 +125,23 @@ async def test_metrics_count_applied_webhooks_and_live_card_updates(bot: Harness
     assert value(page, "pivotal_bot_live_cards") == 1
     assert value(page, "pivotal_bot_live_cards_dropped_total") == 0
     assert "C0GENERAL" not in page and "Acme" not in page
+
+
+async def test_a_change_from_another_replica_is_told_even_when_the_copy_is_already_here(
+    bot: Harness,
+) -> None:
+    hooks = bot.deps.hooks
+    assert hooks is not None
+    told: list[int] = []
+    hooks.changes.on_change(told.append)
+    await bot.lookup("42")
+    copy = hooks.changes.best(42)
+    assert copy is not None
+    # The other replica's copy arrived here first through the shared cache.
+    change = {"display_id": 42, "customer": copy.customer.model_dump(mode="json")}
+    await hooks.receive(change)
+    assert told == [42]
+    await hooks.receive({"display_id": 42, "customer": None, "signals": {"health_score": 40}})
+    assert told == [42, 42]
+    await hooks.receive({"display_id": "not a number"})  # unreadable: logged, nothing told
+    assert told == [42, 42]
