@@ -211,7 +211,7 @@ class CustomerLookup:
             return NotFound(f"#{ref}" if ref.isdigit() else ref)
         except PivotalError as exc:
             return self._failure(exc)
-        return Found(snap, "pivotal")
+        return self._found(snap, "pivotal")
 
     async def _by_ref(self, ref: str, what: str) -> Outcome:
         try:

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from cachetools import LRUCache
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks.surfaces import MAX_LISTED, View, home_view
 from bot.logs import event
 from bot.pivotal.models import Customer
-from bot.slack.errors import contained, guarded
+from bot.slack.listen import Reply, listen
 from bot.slack.views import call
 
 if TYPE_CHECKING:
@@ -25,11 +26,12 @@ log = logging.getLogger(__name__)
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     published: LRUCache[str, str] = LRUCache(maxsize=20_000)  # user -> digest of the view
 
-    @guarded
-    async def on_home_opened(event: dict[str, Any]) -> None:
-        user = str(event.get("user") or "")
-        if event.get("tab", "home") == "home" and user:
-            deps.inflight.spawn(contained(publish(user, event.get("view") or {})))
+    def on_home_opened(args: AsyncArgs) -> Reply:
+        opened = args.event or {}
+        user, shown = str(opened.get("user") or ""), opened.get("view") or {}
+        if opened.get("tab", "home") != "home" or not user:
+            return Reply()
+        return Reply(later=lambda: publish(user, shown))
 
     async def publish(user: str, shown: dict[str, Any]) -> None:
         view = await build(user)
@@ -59,7 +61,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
     def event_(user: str, outcome: str) -> None:
         event(log, "slack.home", user=user, outcome=outcome)
 
-    app.event("app_home_opened")(on_home_opened)
+    listen(app.event("app_home_opened"), deps.inflight, on_home_opened)
 
 
 def _customers(deps: ListenerDeps, refs: Any) -> list[Customer]:

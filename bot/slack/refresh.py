@@ -5,14 +5,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids, notices
 from bot.blocks.customer import customer_card, shared_by_in
 from bot.blocks.message import Message
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
-from bot.slack.errors import contained, guarded
+from bot.slack.listen import Reply, listen
 from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
@@ -25,12 +26,14 @@ if TYPE_CHECKING:
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     refresher = Refresher(deps.lookup)
 
-    @guarded
-    async def on_refresh(
-        ack: AsyncAck, action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        deps.inflight.spawn(contained(refresh(action, body, respond, time.monotonic()), respond))
+    def on_refresh(args: AsyncArgs) -> Reply:
+        action, body, respond, started = (
+            args.action or {},
+            args.body,
+            args.respond,
+            time.monotonic(),
+        )
+        return Reply(later=lambda: refresh(action, body, respond, started))
 
     async def refresh(
         action: dict[str, Any], body: dict[str, Any], respond: AsyncRespond, started: float
@@ -95,7 +98,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
     async def minimal_in(channel: str) -> bool:
         return bool(channel) and await deps.sharing.card_mode(channel) is not CardMode.FULL
 
-    app.action(ids.REFRESH_CUSTOMER)(on_refresh)
+    listen(app.action(ids.REFRESH_CUSTOMER), deps.inflight, on_refresh)
 
 
 def _card(
@@ -114,4 +117,5 @@ def _card(
         shareable=shareable and not minimal,
         refreshed_at=snap.as_of,
         shared_by=shared_by,
+        signals=found.signals,
     )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncApp, AsyncRespond
+from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids, notices
-from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
+from bot.blocks.message import Message
 from bot.blocks.surfaces import find_modal, notice_modal
 from bot.lookup.mentions import find_mentions, named_refs
 from bot.lookup.query import IdQuery, SlugQuery
 from bot.lookup.service import Found
-from bot.slack.errors import contained, guarded
+from bot.slack.listen import Reply, listen
+from bot.slack.live import post_card
 from bot.slack.privacy import CardMode
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
@@ -25,12 +27,9 @@ if TYPE_CHECKING:
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
-    @guarded
-    async def on_message_shortcut(
-        ack: AsyncAck, shortcut: dict[str, Any], respond: AsyncRespond
-    ) -> None:
-        await ack()
-        deps.inflight.spawn(contained(look_up(shortcut, respond), respond))
+    def on_message_shortcut(args: AsyncArgs) -> Reply:
+        shortcut, respond = args.shortcut or {}, args.respond
+        return Reply(later=lambda: look_up(shortcut, respond))
 
     async def look_up(shortcut: dict[str, Any], respond: AsyncRespond) -> None:
         text = str((shortcut.get("message") or {}).get("text") or "")
@@ -65,28 +64,24 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
                 refs.append(ref)
         return refs[:10]
 
-    @guarded
-    async def on_global_shortcut(ack: AsyncAck, shortcut: dict[str, Any]) -> None:
-        await ack()
-        deps.inflight.spawn(contained(open_modal(str(shortcut.get("trigger_id") or ""))))
+    def on_global_shortcut(args: AsyncArgs) -> Reply:
+        trigger = str((args.shortcut or {}).get("trigger_id") or "")
+        return Reply(later=lambda: open_modal(trigger))
 
     async def open_modal(trigger: str) -> None:
         await call("views.open", deps.slack.views_open(trigger_id=trigger, view=find_modal()))
 
-    @guarded
-    async def on_share_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def on_share_submitted(args: AsyncArgs) -> Reply:
+        body, view = args.body, args.view or {}
         values = (view.get("state") or {}).get("values") or {}
         target = (values.get(ids.SHARE_TARGET_BLOCK) or {}).get(ids.SHARE_TARGET) or {}
         channel = str(target.get("selected_conversation") or "")
         ref = str(view.get("private_metadata") or "")
         if not channel or not ref:
-            await ack(
-                response_action="errors",
-                errors={ids.SHARE_TARGET_BLOCK: "Pick where to share the card."},
-            )
-            return
-        await ack(response_action="update", view=notice_modal(":hourglass: Sharing…"))
-        deps.inflight.spawn(contained(share(body, view, channel, ref)))
+            errors = {ids.SHARE_TARGET_BLOCK: "Pick where to share the card."}
+            return Reply({"response_action": "errors", "errors": errors})
+        sharing = {"response_action": "update", "view": notice_modal(":hourglass: Sharing…")}
+        return Reply(sharing, later=lambda: share(body, view, channel, ref))
 
     async def share(body: dict[str, Any], view: dict[str, Any], channel: str, ref: str) -> None:
         user = user_of(body)
@@ -97,16 +92,8 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         elif not isinstance(outcome, Found):
             text = render(outcome, deps.cards).text
         else:
-            card = customer_card(
-                outcome.snapshot.customer,
-                cards=deps.cards,
-                minimal=mode is CardMode.MINIMAL,
-                shared_by=user,
-            )
-            posted = await call(
-                "chat.postMessage",
-                deps.slack.chat_postMessage(channel=channel, text=card.text, blocks=card.blocks),
-            )
+            card = render(outcome, deps.cards, minimal=mode is CardMode.MINIMAL, shared_by=user)
+            posted = await _post(deps, channel, outcome, card, mode, user)
             text = (
                 f":white_check_mark: Shared in <#{channel}>."
                 if posted
@@ -117,8 +104,22 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
             "views.update", deps.slack.views_update(view_id=view.get("id"), view=notice_modal(text))
         )
 
-    app.shortcut({"type": "message_action", "callback_id": ids.LOOKUP_SHORTCUT})(
-        on_message_shortcut
+    on_message = app.shortcut({"type": "message_action", "callback_id": ids.LOOKUP_SHORTCUT})
+    listen(on_message, deps.inflight, on_message_shortcut)
+    anywhere = app.shortcut({"type": "shortcut", "callback_id": ids.FIND_SHORTCUT})
+    listen(anywhere, deps.inflight, on_global_shortcut)
+    listen(app.view(ids.FIND_MODAL), deps.inflight, on_share_submitted)
+
+
+async def _post(
+    deps: ListenerDeps, channel: str, found: Found, card: Message, mode: CardMode, user: str
+) -> bool:
+    """Post the card; with live cards it is kept, so later changes redraw it in place."""
+    if deps.live is not None:
+        return await post_card(deps.live, channel, found.snapshot.customer.display_id,
+                               card.text, card.blocks, mode, user or None)  # fmt: skip
+    sent = await call(
+        "chat.postMessage",
+        deps.slack.chat_postMessage(channel=channel, text=card.text, blocks=card.blocks),
     )
-    app.shortcut({"type": "shortcut", "callback_id": ids.FIND_SHORTCUT})(on_global_shortcut)
-    app.view(ids.FIND_MODAL)(on_share_submitted)
+    return sent is not None

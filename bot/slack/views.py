@@ -10,7 +10,6 @@ from slack_bolt.async_app import AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.blocks.customer import customer_card
 from bot.blocks.surfaces import View, answer_modal, card_modal, notice_modal
 from bot.logs import event
 from bot.lookup.query import IdQuery
@@ -38,12 +37,7 @@ async def call(what: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackR
 def modal_for(deps: ListenerDeps, outcome: Outcome, ref: str) -> View:
     """The modal showing `outcome`: the card with Share, or why there is none."""
     if isinstance(outcome, Found):
-        card = customer_card(
-            outcome.snapshot.customer,
-            cards=deps.cards,
-            as_of=outcome.snapshot.as_of if outcome.stale else None,
-        )
-        return card_modal(card, outcome.snapshot.customer.id)
+        return card_modal(render(outcome, deps.cards), outcome.snapshot.customer.id)
     return answer_modal(render(outcome, deps.cards))
 
 

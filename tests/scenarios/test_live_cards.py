@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
+from bot.sandbox.data import ACME_ID
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
 from tests.scenarios.harness import Harness, running_bot
 from tests.scenarios.test_metrics import value
@@ -145,3 +146,50 @@ async def test_a_change_from_another_replica_is_told_even_when_the_copy_is_alrea
     assert told == [42, 42]
     await hooks.receive({"display_id": "not a number"})  # unreadable: logged, nothing told
     assert told == [42, 42]
+
+
+async def share_from_the_modal(bot: Harness, channel: str) -> dict[str, Any]:
+    """Find a customer (global shortcut), pick Acme, share it to `channel`; the card view."""
+    await bot.global_shortcut()
+    (opened,) = await bot.slack.wait_for("views.open")
+    modal = {**opened.body["view"], "id": "VFIND", "hash": "h0"}
+    await bot.choose(ids.encode_customer_value(ACME_ID), view=modal)
+    (updated,) = await bot.slack.wait_for("views.update")
+    card_view: dict[str, Any] = updated.body["view"]
+    values = {ids.SHARE_TARGET_BLOCK: {ids.SHARE_TARGET: {
+        "type": "conversations_select", "selected_conversation": channel}}}  # fmt: skip
+    assert (await bot.submit_view({**card_view, "id": "VFIND"}, values)).status_code == 200
+    await bot.slack.wait_for("chat.postMessage")
+    return card_view
+
+
+async def test_a_card_shared_from_the_modal_follows_its_customer_too(bot: Harness) -> None:
+    await share_from_the_modal(bot, "C0TEAM")
+    await until(lambda: bot.deps.live is not None and len(bot.deps.live) == 1)
+    await change_acme(bot, plan="growth", mrr=150000)
+    (update,) = await bot.slack.wait_for("chat.update")
+    assert update.body["channel"] == "C0TEAM"
+    assert "$1,500" in json.dumps(update.body["blocks"])
+    assert "Shared by <@U0PERSON>" in json.dumps(update.body["blocks"])
+
+
+async def test_the_modal_card_and_its_share_show_what_webhooks_told(bot: Harness) -> None:
+    await change_acme(bot, health_score=38, previous_health_score=72,
+                      owner_email="csm@example.com")  # fmt: skip
+    card_view = await share_from_the_modal(bot, "C0TEAM")
+    assert "38, down from 72" in json.dumps(card_view["blocks"])
+    (posted,) = bot.slack.calls_to("chat.postMessage")
+    assert "38, down from 72" in json.dumps(posted.body["blocks"])
+
+
+async def test_refresh_keeps_the_health_webhooks_told(bot: Harness) -> None:
+    await change_acme(bot, health_score=38, previous_health_score=72)
+    await until(lambda: bot.deps.hooks is not None and bot.deps.hooks.applied == 1)
+    card = (await bot.command("42"))[0].json()
+    assert "38, down from 72" in json.dumps(card["blocks"])
+    container = {"type": "message", "is_ephemeral": True, "channel_id": "C0GENERAL"}
+    value = ids.encode_customer_value(ACME_ID)
+    _, token = await bot.press_in(ids.REFRESH_CUSTOMER, value, container=container)
+    redrawn = await bot.answer(token)
+    assert "Updated just now" in json.dumps(redrawn["blocks"])
+    assert "38, down from 72" in json.dumps(redrawn["blocks"])
