@@ -161,16 +161,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     hooks = build_hooks(
         settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
     )
-    live = None
-    if hooks is not None:
-        # Redraws get a 429 back at once, so the pacer every replica shares holds back.
-        redraws = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=settings.slack_url,
-            timeout=5,
-            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
-        )
-        live = LiveCards(slack, lookup, cards, stores.live, redraws=redraws)
+    live = _live_cards(settings, slack, lookup, cards, stores) if hooks is not None else None
+    if hooks is not None and live is not None:
         hooks.changes.on_change(live.changed)
     return Deps(
         settings,
@@ -188,6 +180,24 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         hooks=hooks,
         live=live,
     )
+
+
+def _live_cards(
+    settings: Settings,
+    slack: AsyncWebClient,
+    lookup: CustomerLookup,
+    cards: CardSettings,
+    stores: Stores,
+) -> LiveCards:
+    """Posted cards follow their customers; redraws get a 429 back at once (no retries
+    of the client's own), so the pacer every replica shares is the one that holds back."""
+    redraws = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_url,
+        timeout=5,
+        retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+    return LiveCards(slack, lookup, cards, stores.live, redraws=redraws)
 
 
 class _TokenSkippedWarning(logging.Filter):

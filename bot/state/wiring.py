@@ -9,7 +9,8 @@ from bot.state.budget import RedisBudget, key_fingerprint
 from bot.state.copies import RedisCopyStore
 from bot.state.directory import RedisDirectoryShare
 from bot.state.flights import SharedFlights
-from bot.state.live import MemoryLiveCards, SharedLiveCards
+from bot.state.live import MemoryLiveCards
+from bot.state.live_shared import SharedLiveCards
 from bot.state.memory import MemoryEvents, MemorySharing
 from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis

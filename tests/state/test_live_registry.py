@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.state.live import (
-    KEEP_SECONDS,
-    LOCAL,
-    Drawn,
-    LiveRegistry,
-    MemoryLiveCards,
-    Posted,
-    SharedLiveCards,
-)
+from bot.state.live import KEEP_SECONDS, LOCAL, Drawn, LiveRegistry, MemoryLiveCards, Posted
+from bot.state.live_shared import SharedLiveCards
 from bot.state.redis import SharedRedis
 from tests.redis_server import RedisServer
 

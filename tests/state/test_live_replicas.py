@@ -11,7 +11,8 @@ import pytest
 
 from bot.blocks.message import CardSettings
 from bot.slack.live import LiveCards
-from bot.state.live import Posted, SharedLiveCards
+from bot.state.live import Posted
+from bot.state.live_shared import SharedLiveCards
 from bot.state.redis import SharedRedis
 from tests.redis_server import RedisServer
 from tests.unit.live_fakes import FakeClient, FakeLookup, acme
