@@ -1,8 +1,8 @@
 """What listeners may use: one narrow, frozen object, and the work they leave running.
 
-Listeners get a ``ListenerDeps`` and nothing else: no Pivotal client, no settings, no
-directory. A new dependency for listeners is one field here (and its value where
-``bot/app.py`` builds this object).
+Listeners get a ``ListenerDeps`` and nothing else: no Pivotal client, no settings, and the
+customer list only to read (``CustomerIndex``). A new dependency for listeners is one
+field here (and its value where ``bot/app.py`` builds this object).
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
-from bot.lookup.directory import Directory
+from bot.lookup.directory import MAX_MATCHES, Snapshot
 from bot.lookup.query import Query
+from bot.lookup.search import SearchResult
 from bot.lookup.service import Outcome
 from bot.slack.privacy import ChannelSharing
 from bot.state.recent import RecentLookups
@@ -38,6 +39,26 @@ class Lookup(Protocol):
 
     async def refetch(self, ref: str) -> Outcome:
         """The customer `ref` fetched from Pivotal now, whatever memory holds."""
+        ...
+
+
+class CustomerIndex(Protocol):
+    """The customer list as listeners read it (the Directory is the real one); no walks."""
+
+    def get(self, ref: str) -> Snapshot | None:
+        """By display_id (as digits) or cuid."""
+        ...
+
+    def by_channel(self, channel_id: str) -> list[Snapshot]: ...
+
+    def by_slug(self, slug: str) -> Snapshot | None: ...
+
+    def search(self, text: str, *, limit: int = MAX_MATCHES) -> SearchResult[Snapshot]:
+        """The best `limit` matches for `text` and how many matched in all."""
+        ...
+
+    def exact(self, text: str) -> tuple[Snapshot, ...]:
+        """Customers whose name, slug or domain is exactly `text`."""
         ...
 
 
@@ -72,6 +93,6 @@ class ListenerDeps:
     inflight: InFlight
     slack: AsyncWebClient
     app_url: str  # the Pivotal web app, whose customer links listeners recognise
-    directory: Directory  # read-only here: search, type-ahead, channel and slug look-ups
+    directory: CustomerIndex  # search, type-ahead, channel and slug look-ups
     recent: RecentLookups  # each user's own recent lookups, for their App Home
     live: LiveCards | None = None  # with webhooks: shared cards and unfurls follow changes
