@@ -24,9 +24,10 @@ from aiohttp import web
 from bot.pivotal.webhooks import parse_secrets
 from bot.sandbox.control import PREFIX as CONTROL_PREFIX
 from bot.sandbox.control import Controls
-from bot.sandbox.data import format_timestamp, sample_customers
+from bot.sandbox.data import sample_customers
 from bot.sandbox.edits import WebhookTarget, patch_customer
 from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
+from bot.sandbox.formats import format_timestamp
 from bot.sandbox.ratelimit import SlidingWindowLimiter
 from bot.sandbox.serving import serve_app
 from bot.sandbox.store import CustomerStore, parse_cursor
