@@ -19,7 +19,7 @@ from bot.sandbox.clicks import Pressable, pressables
 from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
 from bot.sandbox.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
 from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
-from bot.sandbox.driver import USER_ID
+from bot.sandbox.payloads import USER_ID
 from bot.sandbox.stack import API_KEY, LocalStack, local_stack
 from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
 
