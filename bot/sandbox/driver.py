@@ -34,6 +34,11 @@ class SlackDriver:
         self.http = http
         self._ids = itertools.count(1)
 
+    def _mint(self, prefix: str) -> tuple[str, str]:
+        """A fresh token (it also names the trigger_id) and the response_url it answers on."""
+        token = f"{prefix}{next(self._ids)}"
+        return token, self.slack.response_url(token)
+
     async def post(
         self,
         body: bytes,
@@ -52,14 +57,8 @@ class SlackDriver:
         self, text: str, *, channel_id: str = "C0GENERAL", team_id: str = TEAM_ID
     ) -> tuple[bytes, str]:
         """A /customer form body and the token of its response_url."""
-        token = f"cmd{next(self._ids)}"
-        form = payloads.command_form(
-            text,
-            token=token,
-            response_url=self.slack.response_url(token),
-            channel_id=channel_id,
-            team_id=team_id,
-        )
+        token, url = self._mint("cmd")
+        form = payloads.command_form(text, token, url, channel_id=channel_id, team_id=team_id)
         return urlencode(form).encode(), token
 
     async def command(
@@ -96,9 +95,7 @@ class SlackDriver:
         team_id: str = TEAM_ID,
     ) -> bytes:
         event_id = event_id or f"Ev{next(self._ids):08d}"
-        envelope = payloads.event_envelope(
-            event, event_id=event_id, ext_shared=ext_shared, team_id=team_id
-        )
+        envelope = payloads.event_envelope(event, event_id, ext_shared=ext_shared, team_id=team_id)
         return json.dumps(envelope).encode()
 
     async def link_shared(
@@ -138,15 +135,9 @@ class SlackDriver:
         Slack sends the message itself only for messages everyone sees (not ephemeral ones).
         Returns the ack and the token of the payload's response_url.
         """
-        token = f"act{next(self._ids)}"
+        token, url = self._mint("act")
         payload = payloads.message_block_actions(
-            action,
-            token=token,
-            response_url=self.slack.response_url(token),
-            channel_id=channel_id,
-            message_ts=message_ts,
-            ephemeral=ephemeral,
-            message=message,
+            action, token, url, channel_id, message_ts, ephemeral=ephemeral, message=message
         )
         return await self.interact(payload), token
 
@@ -173,15 +164,9 @@ class SlackDriver:
         **extra: Any,
     ) -> tuple[dict[str, Any], str]:
         token = f"act{next(self._ids)}"
-        response_url = self.slack.response_url(token) if channel_id is not None else None
+        url = self.slack.response_url(token) if channel_id is not None else None
         payload = payloads.block_actions(
-            action,
-            token=token,
-            container=container,
-            channel_id=channel_id,
-            response_url=response_url,
-            view=view,
-            extra=extra,
+            action, token, container, channel_id, url, view=view, extra=extra
         )
         return payload, token
 
@@ -228,14 +213,8 @@ class SlackDriver:
         self, text: str, *, channel_id: str = "C0GENERAL", callback_id: str = "lookup_customer"
     ) -> tuple[httpx.Response, str]:
         """The "Look up customer" message shortcut on a message saying `text`."""
-        token = f"msc{next(self._ids)}"
-        payload = payloads.message_shortcut(
-            text,
-            token=token,
-            response_url=self.slack.response_url(token),
-            channel_id=channel_id,
-            callback_id=callback_id,
-        )
+        token, url = self._mint("msc")
+        payload = payloads.message_shortcut(text, token, url, channel_id, callback_id)
         return await self.interact(payload), token
 
     async def global_shortcut(self, callback_id: str = "find_customer") -> httpx.Response:

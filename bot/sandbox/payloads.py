@@ -25,7 +25,7 @@ def _team() -> dict[str, Any]:
 
 
 def command_form(
-    text: str, *, token: str, response_url: str, channel_id: str, team_id: str
+    text: str, token: str, response_url: str, *, channel_id: str, team_id: str
 ) -> dict[str, str]:
     """The form fields of `/customer text`."""
     return {
@@ -45,7 +45,7 @@ def command_form(
 
 
 def event_envelope(
-    event: dict[str, Any], *, event_id: str, ext_shared: bool | None, team_id: str
+    event: dict[str, Any], event_id: str, *, ext_shared: bool | None, team_id: str
 ) -> dict[str, Any]:
     """An Events API ``event_callback`` around `event` (``is_ext_shared_channel`` unless None)."""
     envelope: dict[str, Any] = {
@@ -93,11 +93,11 @@ def home_opened_event(view: dict[str, Any] | None) -> dict[str, Any]:
 
 def message_block_actions(
     action: dict[str, Any],
-    *,
     token: str,
     response_url: str,
     channel_id: str,
     message_ts: str,
+    *,
     ephemeral: bool,
     message: dict[str, Any] | None,
 ) -> dict[str, Any]:
@@ -123,11 +123,11 @@ def message_block_actions(
 
 def block_actions(
     action: dict[str, Any],
-    *,
     token: str,
     container: dict[str, Any],
     channel_id: str | None,
     response_url: str | None,
+    *,
     view: dict[str, Any] | None,
     extra: dict[str, Any],
 ) -> dict[str, Any]:
@@ -166,7 +166,7 @@ def block_suggestion(value: str, container: dict[str, Any] | None) -> dict[str, 
 
 
 def message_shortcut(
-    text: str, *, token: str, response_url: str, channel_id: str, callback_id: str
+    text: str, token: str, response_url: str, channel_id: str, callback_id: str
 ) -> dict[str, Any]:
     """A message shortcut run on a message saying `text`."""
     return {
