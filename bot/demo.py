@@ -1,6 +1,7 @@
 """`pivotal-bot demo`: the real bot between the sandbox Pivotal and a local Slack stand-in.
 
 Commands live in `COMMANDS` (name -> handler); `@command(...)` adds one and its help line.
+/customer and button presses are here; demo_edits, demo_settings and demo_surfaces add the rest.
 """
 
 from __future__ import annotations
@@ -14,19 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.logs import configure_logging
-from bot.sandbox import edits, effects
+from bot.sandbox import effects
 from bot.sandbox.clicks import Pressable, pressables
 from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
-from bot.sandbox.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
+from bot.sandbox.data import sample_customers
 from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
-from bot.sandbox.driver import USER_ID
-from bot.sandbox.stack import API_KEY, LocalStack, local_stack
+from bot.sandbox.payloads import USER_ID
+from bot.sandbox.stack import LocalStack, local_stack
 from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
 
 _URL = re.compile(r"https?://[^\s<>|]+")
 _NUMBER = re.compile(r"[0-9]{1,3}(?:\s.*)?")
-_SWITCH = {"on": True, "yes": True, "true": True, "1": True,
-           "off": False, "no": False, "false": False, "0": False}  # fmt: skip
 DEFAULT_CHANNEL = "C0GENERAL"
 GOODBYE = "Bye."
 INTRO = """\
@@ -195,118 +194,6 @@ async def unfurl(session: Session, urls: list[str]) -> None:
         session.error("(no preview: Slack would show the plain link)")
 
 
-@command(
-    "/edit",
-    "/edit 42 plan=growth",
-    "change a customer in Pivotal; its webhook updates the bot and the cards in channels",
-)
-async def edit(session: Session, rest: str) -> None:
-    parsed = edits.parse_assignments(rest or "?")
-    if isinstance(parsed, str):
-        session.error(parsed)
-        return
-    stack, hooks = session.stack, session.stack.deps.hooks
-    applied, gets = (hooks.applied if hooks else 0), stack.pivotal.customer_gets()
-    mark = effects.mark(stack.slack)
-    status = await edits.patch_over_http(stack.pivotal.base_url, API_KEY, *parsed)
-    if status != 200 or stack.pivotal.webhooks is None or hooks is None:
-        session.error(f"(Pivotal answered HTTP {status})")
-        return
-    await stack.pivotal.webhooks.drain()
-    await stack.settle()
-    answered = [code for _, code in stack.pivotal.webhooks.delivered[-1:]]
-    session.say(session.style.dim(f"↳ Pivotal sent a signed customer.updated; the bot answered "
-                                  f"{answered[0] if answered else '-'} and applied "
-                                  f"{hooks.applied - applied} change(s)"))  # fmt: skip
-    await _live_cards_redrawn(session, mark)
-    await customer(session, parsed[0])
-    session.say(session.style.dim(f"(requests to Pivotal for it: "
-                                  f"{stack.pivotal.customer_gets() - gets} GET)\n"))  # fmt: skip
-
-
-async def _live_cards_redrawn(session: Session, mark: effects.Mark, wait: float = 4.0) -> None:
-    """Cards shared or unfurled earlier follow the edit: show the ones redrawn so far."""
-    live = session.stack.deps.live
-    if live is None:
-        return
-    done = await live.settled(wait)  # paced: about one card a second
-    session.show_effects(effects.effects_since(session.stack.slack, mark, channel=session.channel))
-    if not done:
-        session.say(session.style.dim("↳ (more cards are queued; Slack allows about 50 "
-                                      "updates a minute, so they follow in turn)"))  # fmt: skip
-
-
-@command("/channel", "/channel C024BE7LT", "switch channel (/channels lists the linked ones)")
-async def channel(session: Session, rest: str) -> None:
-    session.channel = rest.lstrip("#") or DEFAULT_CHANNEL
-    session.shared = session.channel in _shared_channels(session)
-    note = " (shared with another organisation)" if session.shared else ""
-    session.error(f"Now in channel {session.channel}{note}.")
-
-
-def _shared_channels(session: Session) -> set[str]:
-    return {c for c, info in session.stack.slack.channels.items() if info.get("is_ext_shared")}
-
-
-@command("/channels", "/channels", "the channels linked to sample customers")
-async def channels(session: Session, rest: str) -> None:
-    names = {c["display_id"]: c["name"] for c in sample_customers()}
-    for channel_id, display_id in SAMPLE_CHANNELS.items():
-        session.say(f"  {channel_id:<14} #{display_id} {names.get(display_id, '')}")
-    session.error(f"  {UNLINKED_CHANNEL:<14} (not linked)")
-
-
-@command("/shared", "/shared on|off", "make the current channel a Slack Connect channel or not")
-async def shared(session: Session, rest: str) -> None:
-    on = _switch(session, "/shared", rest, session.shared)
-    if on is None:
-        return
-    session.shared = on
-    session.stack.slack.set_channel(session.channel, ext_shared=on)
-    session.error(_sharing_note(session.channel, on, session.stack.deps.settings.external_unfurls))
-
-
-def _sharing_note(channel: str, on: bool, mode: str) -> str:
-    if not on:
-        return f"{channel} is an ordinary channel again: previews and shared cards show everything."
-    shows = {"off": "are not shown at all", "minimal": "show only the name and an Open button",
-             "full": "still show everything"}[mode]  # fmt: skip
-    return (
-        f"{channel} is now shared with another organisation (Slack Connect). There, link\n"
-        f"previews and cards posted with Share in channel {shows}\n"
-        f"(EXTERNAL_UNFURLS={mode}). /customer answers are unchanged: only the asker sees them."
-    )
-
-
-@command("/json", "/json on|off", "also print raw Block Kit and a Block Kit Builder link")
-async def raw_json(session: Session, rest: str) -> None:
-    on = _switch(session, "/json", rest, session.raw_json)
-    if on is not None:
-        session.raw_json = on
-        session.error(f"json is {'on' if on else 'off'}.")
-
-
-def _switch(session: Session, name: str, rest: str, now: bool) -> bool | None:
-    """on/off (yes/no, true/false, 1/0) -> bool; nothing -> say the state; else an error."""
-    if not rest:
-        session.error(f"{name[1:]} is {'on' if now else 'off'} ({name} on|off to change it).")
-        return None
-    on = _SWITCH.get(rest.lower())
-    if on is None:
-        session.error(f"{name} takes on or off (or yes/no, true/false, 1/0), not {rest!r}.")
-    return on
-
-
-@command("/help", "/help", "this list")
-async def help_(session: Session, rest: str) -> None:
-    session.say(usage())
-
-
-@command("/quit", "/quit", "leave", "/exit", "quit", "exit")
-async def quit_(session: Session, rest: str) -> None:
-    session.done = True
-
-
 def slack_names() -> dict[str, str]:
     """The names Slack would show for the demo's channel and user ids."""
     names = {DEFAULT_CHANNEL: "general", USER_ID: "pat"}
@@ -364,5 +251,6 @@ def _read_and_run(
         bot.call(handle(session, line))
 
 
-# The interactive surfaces' commands (/refresh, /type, /home, /shortcut) register themselves.
-from bot import demo_surfaces  # noqa: E402, F401
+# The other commands register themselves, in the order the help lists them: /edit, then the
+# session's (/channel ... /quit), then the interactive surfaces' (/refresh, /type, /home, ...).
+from bot import demo_edits, demo_settings, demo_surfaces  # noqa: E402, F401

@@ -2,26 +2,25 @@
 
 Every customer dict carries the 17 required keys of the OpenAPI ``Customer`` schema
 (``tests/reference/pivotal-openapi-get-customer.yaml``). Lists are newest first
-(``created_at`` descending), like ``GET /api/v1/customers``.
+(``created_at`` descending), like ``GET /api/v1/customers``. ``synthetic.py`` draws the
+synthetic ones; ``formats.py`` spells ids and timestamps as Pivotal does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
-import re
-from bisect import bisect_right
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate
-from typing import Any, TypeVar
+from typing import Any
+
+from bot.sandbox.formats import STRIPE_ALPHABET, b36, cuid, epoch_ms, format_timestamp, slugify
+from bot.sandbox.synthetic import BASE_MS, SPAN_MS, synthetic_customer
 
 __all__ = [
     "ACME_ID",
     "CUSTOMER_KEYS",
     "SAMPLE_CHANNELS",
     "UNLINKED_CHANNEL",
-    "format_timestamp",
     "generate_customers",
     "sample_customers",
 ]
@@ -49,49 +48,14 @@ CUSTOMER_KEYS: tuple[str, ...] = (
     "updated_at",
 )
 
-_T = TypeVar("_T")
-_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
-_ALNUM_UPPER = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_NAIVE = datetime(1970, 1, 1)  # naive UTC, for fast isoformat
 _SAMPLE_BASE = datetime(2021, 6, 1, 9, 0, 0, tzinfo=UTC)
 _SAMPLE_NOW = datetime(2026, 5, 26, 17, 21, 9, 412000, tzinfo=UTC)
-
-
-def format_timestamp(dt: datetime) -> str:
-    """ISO 8601 UTC with milliseconds and ``Z``, e.g. ``2026-05-26T17:21:09.412Z``."""
-    return dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-
-
-_B36_PAIRS = tuple(a + b for a in _B36 for b in _B36)
-
-
-def _b36(value: int, width: int) -> str:
-    """Lowercase base 36, zero-padded/truncated to ``width`` (even) digits."""
-    out = ""
-    for _ in range(width // 2):
-        value, rem = divmod(value, 1296)
-        out = _B36_PAIRS[rem] + out
-    return out
-
-
-def _cuid(created_ms: int, counter: int, fingerprint: str, rand: int) -> str:
-    """cuid v1 layout: ``c`` + timestamp(8) + counter(4) + fingerprint(4) + random(8)."""
-    return "c" + _b36(created_ms, 8) + _b36(counter, 4) + fingerprint + _b36(rand, 8)
-
-
-def _slugify(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def _h(*parts: object) -> int:
     """Stable integer hash (unlike ``hash()``, not salted per process)."""
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest, "big")
-
-
-def _ms(dt: datetime) -> int:
-    return (dt - _EPOCH) // timedelta(milliseconds=1)
 
 
 _SCALE = "Scale (annual)"
@@ -189,10 +153,10 @@ def _sample_customer(row: _Row) -> dict[str, Any]:
     h = _h("ids", did)
     customer: dict[str, Any] = {
         "object": "customer",
-        "id": _cuid(_ms(created), did, "g7l8", _h("r", did)),
+        "id": cuid(epoch_ms(created), did, "g7l8", _h("r", did)),
         "display_id": did,
         "name": name,
-        "slug": None if did in _NULL_SLUG else _slugify(name),
+        "slug": None if did in _NULL_SLUG else slugify(name),
         "domain": domain,
         "status": status,
         "plan": plan,
@@ -200,7 +164,7 @@ def _sample_customer(row: _Row) -> dict[str, Any]:
         "monthly_orders": orders,
         "hubspot_company_id": str(100_000_000 + h % 899_999_999) if "H" in flags else None,
         "hubspot_deal_id": str(1_000_000_000 + (h >> 7) % 8_999_999_999) if "D" in flags else None,
-        "stripe_customer_id": "cus_" + _rand_alnum(h >> 3, 14, _B36 + _ALNUM_UPPER[10:])
+        "stripe_customer_id": "cus_" + _rand_alnum(h >> 3, 14, STRIPE_ALPHABET)
         if "S" in flags
         else None,
         "intercom_company_id": f"{(h >> 11) % 16**12:012x}" if "I" in flags else None,
@@ -231,56 +195,6 @@ SAMPLE_CHANNELS: dict[str, int] = {
     c["slack_channel_id"]: c["display_id"] for c in sample_customers() if c["slack_channel_id"]
 }
 
-_WORDS_A_TEXT = (
-    "Acme Alpine Apex Arbor Atlas Aurora Beacon Birch Blue Bright Cedar Cobalt Copper Coral "
-    "Crescent Crimson Delta Eagle Echo Ember Evergreen Falcon Fern Forge Golden Granite Harbor "
-    "Hazel Horizon Indigo Iron Jade Juniper Keystone Lantern Lumen Maple Meridian Mesa Nimbus "
-    "Noble North Oak Onyx Orbit Pacific Pine Pioneer Prairie Quartz Raven Redwood Ridge River "
-    "Sable Sage Silver Solar Spruce Stone Summit Sun Terra Tidal Timber Vista Vector Velvet "
-    "Willow Zenith"
-)
-_WORDS_B_TEXT = (
-    "Analytics Apparel Bakery Bank Bio Brands Brewing Capital Cloud Coffee Commerce Dynamics "
-    "Energy Foods Freight Goods Health Home Labs Logistics Markets Media Mobility Motors "
-    "Networks Outfitters Partners Pet Pharma Robotics Solutions Supply Systems Tech Travel Ventures"
-)
-_WORDS_A = tuple(_WORDS_A_TEXT.split())
-_WORDS_B = tuple(_WORDS_B_TEXT.split())
-_SUFFIXES = ("", "", "", " Inc.", " LLC", " Co.", " Group", " GmbH", " Ltd")
-_TLDS = ("com", "com", "com", "io", "co", "app", "net", "de", "co.uk")
-_STATUSES = (
-    ("active", 60),
-    ("at_risk", 10),
-    ("onboarding", 10),
-    ("churned", 10),
-    ("archived", 5),
-    ("paused", 3),
-    ("trialing", 2),
-)
-_PLANS = (("starter", 35), ("growth", 35), ("enterprise", 15), ("Scale (annual)", 5), (None, 10))
-_GEN_SPAN_MS = 5 * 365 * 86_400_000
-_GEN_BASE_MS = _ms(datetime(2021, 5, 1, tzinfo=UTC))
-
-
-def _picker(table: tuple[tuple[_T, int], ...]) -> Callable[[float], _T]:
-    """Weighted choice driven by one ``rng.random()`` draw (much faster than ``choices``)."""
-    values = [v for v, _ in table]
-    cum = list(accumulate(w for _, w in table))
-    total = cum[-1]
-    return lambda u: values[bisect_right(cum, u * total)]
-
-
-_pick_status = _picker(_STATUSES)
-_pick_plan = _picker(_PLANS)
-_STRIPE_ALPHABET = _B36 + _ALNUM_UPPER[10:]
-# bytes.translate tables: random bytes -> alphabet characters (fast; the slight bias is fine)
-_STRIPE_TABLE = bytes(ord(_STRIPE_ALPHABET[i % 62]) for i in range(256))
-_CHANNEL_TABLE = bytes(ord(_ALNUM_UPPER[i % 36]) for i in range(256))
-
-
-def _fmt_ms(ms: int) -> str:
-    return (_EPOCH_NAIVE + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds") + "Z"
-
 
 def generate_customers(n: int, *, seed: int = 1) -> list[dict[str, Any]]:
     """``n`` synthetic customers with display ids 1..n, deterministic for ``seed``, newest first.
@@ -291,63 +205,15 @@ def generate_customers(n: int, *, seed: int = 1) -> list[dict[str, Any]]:
     if n < 0:
         raise ValueError("n must be >= 0")
     rng = random.Random(seed)
-    rand = rng.random
-    fingerprint = _b36(seed * 7919, 4)
-    gap = max(_GEN_SPAN_MS // max(n, 1), 1)
-    end_ms = _GEN_BASE_MS + _GEN_SPAN_MS
+    fingerprint = b36(seed * 7919, 4)
+    gap = max(SPAN_MS // max(n, 1), 1)
     slugs: set[str] = set()
     channels: set[str] = set()
     out: list[dict[str, Any]] = []
-    na, nb, ns, nt = len(_WORDS_A), len(_WORDS_B), len(_SUFFIXES), len(_TLDS)
     for did in range(1, n + 1):
-        created_ms = _GEN_BASE_MS + (did - 1) * gap + int(rand() * gap)
-        stem = f"{_WORDS_A[int(rand() * na)]} {_WORDS_B[int(rand() * nb)]}"
-        name = stem + _SUFFIXES[int(rand() * ns)]
-        slug = _slugify(name)
-        if slug in slugs:
-            slug = f"{slug}-{did}"
-        slugs.add(slug)
-        status = _pick_status(rand())
-        r = rand()
-        mrr = (
-            None if r < 0.08 else 0 if r < 0.15 or status == "churned" else int(rand() * 4e5) * 100
-        )
-        channel = None
-        if rand() < 0.1:
-            while channel is None or channel in channels:
-                channel = (
-                    "C" + rng.randbytes(8 + int(rand() * 3)).translate(_CHANNEL_TABLE).decode()
-                )
-            channels.add(channel)
-        bits = rng.getrandbits(128)
+        created_ms = BASE_MS + (did - 1) * gap + int(rng.random() * gap)
         out.append(
-            {
-                "object": "customer",
-                "id": "c" + _b36(created_ms, 8) + _b36(did, 4) + fingerprint + f"{bits:032x}"[:8],
-                "display_id": did,
-                "name": name,
-                "slug": None if rand() < 0.01 else slug,
-                "domain": None
-                if rand() < 0.05
-                else f"{stem.lower().replace(' ', '')}.{_TLDS[int(rand() * nt)]}",
-                "status": status,
-                "plan": _pick_plan(rand()),
-                "mrr": mrr,
-                "monthly_orders": None
-                if rand() < 0.1
-                else min(int(20 / (1.0 - rand()) ** (1 / 1.2)) - 20, 10**6),
-                "hubspot_company_id": str(10**8 + bits % (9 * 10**9)) if rand() < 0.7 else None,
-                "hubspot_deal_id": str(10**9 + (bits >> 40) % (9 * 10**10))
-                if rand() < 0.5
-                else None,
-                "stripe_customer_id": "cus_" + rng.randbytes(14).translate(_STRIPE_TABLE).decode()
-                if rand() < 0.6
-                else None,
-                "intercom_company_id": f"{bits:032x}"[8:20] if rand() < 0.4 else None,
-                "slack_channel_id": channel,
-                "created_at": _fmt_ms(created_ms),
-                "updated_at": _fmt_ms(min(created_ms + int(rand() * 180 * 86_400_000), end_ms)),
-            }
+            synthetic_customer(rng, did, created_ms, fingerprint, slugs=slugs, channels=channels)
         )
     out.reverse()
     return out

@@ -7,17 +7,14 @@ import itertools
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
+from bot.sandbox import payloads
+from bot.sandbox.payloads import MESSAGE_TS, TEAM_ID
 from bot.sandbox.slack import FakeSlack
-
-TEAM_ID = "T0SANDBOX"
-USER_ID = "U0PERSON"
-APP_ID = "A0PIVOTAL"
-MESSAGE_TS = "1732560000.000100"
 
 
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:
@@ -37,6 +34,11 @@ class SlackDriver:
         self.http = http
         self._ids = itertools.count(1)
 
+    def _mint(self, prefix: str) -> tuple[str, str]:
+        """A fresh token (it also names the trigger_id) and the response_url it answers on."""
+        token = f"{prefix}{next(self._ids)}"
+        return token, self.slack.response_url(token)
+
     async def post(
         self,
         body: bytes,
@@ -55,21 +57,8 @@ class SlackDriver:
         self, text: str, *, channel_id: str = "C0GENERAL", team_id: str = TEAM_ID
     ) -> tuple[bytes, str]:
         """A /customer form body and the token of its response_url."""
-        token = f"cmd{next(self._ids)}"
-        form = {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": "sandbox",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": USER_ID,
-            "user_name": "pat",
-            "command": "/customer",
-            "text": text,
-            "api_app_id": APP_ID,
-            "response_url": self.slack.response_url(token),
-            "trigger_id": f"{token}.trigger",
-        }
+        token, url = self._mint("cmd")
+        form = payloads.command_form(text, token, url, channel_id=channel_id, team_id=team_id)
         return urlencode(form).encode(), token
 
     async def command(
@@ -105,18 +94,8 @@ class SlackDriver:
         ext_shared: bool | None = False,
         team_id: str = TEAM_ID,
     ) -> bytes:
-        envelope: dict[str, Any] = {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}",
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
-        }
-        if ext_shared is not None:
-            envelope["is_ext_shared_channel"] = ext_shared
+        event_id = event_id or f"Ev{next(self._ids):08d}"
+        envelope = payloads.event_envelope(event, event_id, ext_shared=ext_shared, team_id=team_id)
         return json.dumps(envelope).encode()
 
     async def link_shared(
@@ -130,16 +109,7 @@ class SlackDriver:
         **extra: Any,
     ) -> httpx.Response:
         """A link_shared event for `urls` posted in `channel`."""
-        event = {
-            "type": "link_shared",
-            "channel": channel,
-            "user": USER_ID,
-            "message_ts": MESSAGE_TS,
-            "links": [{"domain": urlsplit(u).hostname or "", "url": u} for u in urls],
-            "is_bot_user_member": True,
-            "event_ts": "1732560000.000200",
-            **extra,
-        }
+        event = payloads.link_shared_event(urls, channel, extra)
         body = self.event_body(event, event_id=event_id, ext_shared=ext_shared)
         return await self.post(body, "application/json", headers=headers)
 
@@ -165,33 +135,13 @@ class SlackDriver:
         Slack sends the message itself only for messages everyone sees (not ephemeral ones).
         Returns the ack and the token of the payload's response_url.
         """
-        token = f"act{next(self._ids)}"
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": TEAM_ID, "domain": "sandbox"},
-            "user": {"id": USER_ID, "username": "pat", "team_id": TEAM_ID},
-            "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
-            "container": {"type": "message", "message_ts": message_ts, "channel_id": channel_id,
-                          "is_ephemeral": ephemeral},
-            "channel": {"id": channel_id, "name": "general"},
-            "trigger_id": f"{token}.trigger",
-            "response_url": self.slack.response_url(token),
-            "state": {"values": {}},
-            "actions": [action],
-        }  # fmt: skip
-        if message is not None and not ephemeral:
-            payload["message"] = {"type": "message", "ts": message_ts, **message}
-        body = urlencode({"payload": json.dumps(payload)}).encode()
-        return await self.post(body, "application/x-www-form-urlencoded"), token
+        token, url = self._mint("act")
+        payload = payloads.message_block_actions(
+            action, token, url, channel_id, message_ts, ephemeral=ephemeral, message=message
+        )
+        return await self.interact(payload), token
 
-    # ---- the interactive surfaces: payloads in the shapes Slack sends ---------------------
-
-    def _user(self) -> dict[str, Any]:
-        return {"id": USER_ID, "username": "pat", "name": "pat", "team_id": TEAM_ID}
-
-    def _team(self) -> dict[str, Any]:
-        return {"id": TEAM_ID, "domain": "sandbox"}
+    # ---- the interactive surfaces (payloads.py builds them in the shapes Slack sends) -------
 
     async def interact(self, payload: dict[str, Any]) -> httpx.Response:
         """POST one interactivity payload (form field `payload`), signed."""
@@ -202,18 +152,7 @@ class SlackDriver:
         self, value: str, *, container: dict[str, Any] | None = None
     ) -> httpx.Response:
         """A block_suggestion: the user typed `value` into the customer picker."""
-        payload = {
-            "type": "block_suggestion",
-            "user": self._user(),
-            "container": container or {"type": "message", "is_ephemeral": True},
-            "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
-            "action_id": "customer_picker",
-            "block_id": "customer_picker_block",
-            "value": value,
-            "team": self._team(),
-        }
-        return await self.interact(payload)
+        return await self.interact(payloads.block_suggestion(value, container))
 
     def _block_actions(
         self,
@@ -225,21 +164,10 @@ class SlackDriver:
         **extra: Any,
     ) -> tuple[dict[str, Any], str]:
         token = f"act{next(self._ids)}"
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": self._team(),
-            "user": {"id": USER_ID, "team_id": TEAM_ID},
-            "api_app_id": APP_ID,
-            "container": container,
-            "trigger_id": f"{token}.trigger",
-            "actions": [{"block_id": "b1", "action_ts": "1732560000.1", **action}],
-            **extra,
-        }
-        if channel_id is not None:
-            payload["channel"] = {"id": channel_id, "name": "general"}
-            payload["response_url"] = self.slack.response_url(token)
-        if view is not None:
-            payload["view"] = view
+        url = self.slack.response_url(token) if channel_id is not None else None
+        payload = payloads.block_actions(
+            action, token, container, channel_id, url, view=view, extra=extra
+        )
         return payload, token
 
     async def choose(
@@ -285,65 +213,21 @@ class SlackDriver:
         self, text: str, *, channel_id: str = "C0GENERAL", callback_id: str = "lookup_customer"
     ) -> tuple[httpx.Response, str]:
         """The "Look up customer" message shortcut on a message saying `text`."""
-        token = f"msc{next(self._ids)}"
-        payload = {
-            "type": "message_action",
-            "token": "legacy-verification-token",
-            "action_ts": "1732560000.207593",
-            "team": self._team(),
-            "user": {"id": USER_ID, "name": "pat"},
-            "channel": {"id": channel_id, "name": "general"},
-            "callback_id": callback_id,
-            "trigger_id": f"{token}.trigger",
-            "message_ts": MESSAGE_TS,
-            "message": {"type": "message", "text": text, "user": "U0OTHER", "ts": MESSAGE_TS},
-            "response_url": self.slack.response_url(token),
-        }
+        token, url = self._mint("msc")
+        payload = payloads.message_shortcut(text, token, url, channel_id, callback_id)
         return await self.interact(payload), token
 
     async def global_shortcut(self, callback_id: str = "find_customer") -> httpx.Response:
         """The "Find a customer" global shortcut."""
-        payload = {
-            "type": "shortcut",
-            "token": "legacy-verification-token",
-            "action_ts": "1732560000.111",
-            "team": self._team(),
-            "user": {"id": USER_ID, "username": "pat", "team_id": TEAM_ID},
-            "callback_id": callback_id,
-            "trigger_id": f"gsc{next(self._ids)}.trigger",
-        }
-        return await self.interact(payload)
+        trigger_id = f"gsc{next(self._ids)}.trigger"
+        return await self.interact(payloads.global_shortcut(callback_id, trigger_id))
 
     async def submit_view(self, view: dict[str, Any], values: dict[str, Any]) -> httpx.Response:
         """A view_submission of `view` (as the bot last sent it) with input `values`."""
-        submitted = {
-            **view,
-            "team_id": TEAM_ID,
-            "state": {"values": values},
-            "app_id": APP_ID,
-            "root_view_id": view.get("id"),
-        }
-        payload = {
-            "type": "view_submission",
-            "team": self._team(),
-            "user": self._user(),
-            "api_app_id": APP_ID,
-            "token": "legacy-verification-token",
-            "trigger_id": f"vs{next(self._ids)}.trigger",
-            "view": submitted,
-            "response_urls": [],
-        }
-        return await self.interact(payload)
+        trigger_id = f"vs{next(self._ids)}.trigger"
+        return await self.interact(payloads.view_submission(view, values, trigger_id))
 
     async def home_opened(self, *, view: dict[str, Any] | None = None) -> httpx.Response:
         """app_home_opened on the Home tab (`view` is what the tab showed, with its hash)."""
-        event: dict[str, Any] = {
-            "type": "app_home_opened",
-            "user": USER_ID,
-            "channel": "D0HOME",
-            "tab": "home",
-            "event_ts": "1732560000.000300",
-        }
-        if view is not None:
-            event["view"] = view
+        event = payloads.home_opened_event(view)
         return await self.post(self.event_body(event, ext_shared=None), "application/json")

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.sandbox.data import format_timestamp
 from bot.sandbox.deliveries import WebhookSender, envelope
 from bot.sandbox.faults import error_response
+from bot.sandbox.formats import format_timestamp
 from bot.sandbox.store import CustomerStore
 
 log = logging.getLogger(__name__)

@@ -3,20 +3,19 @@
 Shapes follow tests/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
 Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
 while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
-``GET /_sandbox/stats``). Helpers live in ``store.py``, ``faults.py`` and ``ratelimit.py``.
+``GET /_sandbox/stats``). Route handlers live in ``endpoints.py``, helpers in ``store.py``,
+``faults.py`` and ``ratelimit.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import re
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -24,21 +23,19 @@ from aiohttp import web
 from bot.pivotal.webhooks import parse_secrets
 from bot.sandbox.control import PREFIX as CONTROL_PREFIX
 from bot.sandbox.control import Controls
-from bot.sandbox.data import format_timestamp, sample_customers
-from bot.sandbox.edits import WebhookTarget, patch_customer
+from bot.sandbox.data import sample_customers
+from bot.sandbox.edits import WebhookTarget
+from bot.sandbox.endpoints import Endpoints, Handler, call_route
 from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
 from bot.sandbox.ratelimit import SlidingWindowLimiter
 from bot.sandbox.serving import serve_app
-from bot.sandbox.store import CustomerStore, parse_cursor
+from bot.sandbox.store import CustomerStore
 
 __all__ = ["API_PREFIX", "FAULT_MODES", "Fault", "RecordedRequest", "SandboxPivotal", "serve"]
 
 API_PREFIX = "/api/v1"
 _CUSTOMERS = API_PREFIX + "/customers"
-_INT = re.compile(r"[+-]?[0-9]+")
 _BEARER = re.compile(r"bearer ([^\s]+)", re.IGNORECASE)
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_INVALID = "invalid_request_error"
 
 
 @dataclass
@@ -144,15 +141,16 @@ class SandboxPivotal:
     # ---- request pipeline: record → latency → rate limit → auth → fault → route ----------
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
-        app.router.add_get(API_PREFIX + "/health", self._health)
-        app.router.add_get(API_PREFIX + "/me", self._me)
-        app.router.add_get(_CUSTOMERS, self._list)
-        app.router.add_get(_CUSTOMERS + "/{id}", self._get)
-        app.router.add_patch(_CUSTOMERS + "/{id}", self._patch)
+        api = Endpoints(self)
+        app.router.add_get(API_PREFIX + "/health", api.health)
+        app.router.add_get(API_PREFIX + "/me", api.me)
+        app.router.add_get(_CUSTOMERS, api.customers)
+        app.router.add_get(_CUSTOMERS + "/{id}", api.customer)
+        app.router.add_patch(_CUSTOMERS + "/{id}", api.patch)
         Controls(self).add_routes(app)
         return app
 
-    def _key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
+    def key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
         """(presented key, accepted, revoked)."""
         m = _BEARER.fullmatch(request.headers.get("Authorization", "").strip())
         key = m.group(1) if m else None
@@ -160,10 +158,10 @@ class SandboxPivotal:
         return key, known and key not in self.revoked, known and key in self.revoked
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
+    async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(CONTROL_PREFIX):
-            return await self._call(request, handler)
-        key, ok, revoked = self._key_state(request)
+            return await call_route(request, handler)
+        key, ok, revoked = self.key_state(request)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         rec = RecordedRequest(
             request.method, request.path, request.query_string, headers, ok,
@@ -177,11 +175,11 @@ class SandboxPivotal:
         return resp
 
     async def _answer(
-        self, request: web.Request, handler: _Handler, key: str | None, ok: bool, revoked: bool
+        self, request: web.Request, handler: Handler, key: str | None, ok: bool, revoked: bool
     ) -> web.StreamResponse:
         path = request.path
         if path == API_PREFIX + "/health" or not path.startswith(API_PREFIX + "/"):
-            return await self._call(request, handler)  # unauthenticated, not rate limited
+            return await call_route(request, handler)  # unauthenticated, not rate limited
         decision = self.limiter.hit(key or "")  # per presented key; "" = no key
         resp: web.StreamResponse
         if not decision.allowed:
@@ -195,74 +193,12 @@ class SandboxPivotal:
         else:
             fault = self.faults.take(path)
             faulted = await self.faults.apply(fault, path) if fault else None
-            resp = faulted if faulted is not None else await self._call(request, handler)
+            resp = faulted if faulted is not None else await call_route(request, handler)
         for name, value in decision.headers().items():
             resp.headers.setdefault(name, value)
         return resp
 
-    async def _call(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
-        """Run the route handler, turning router 404/405s into Pivotal error envelopes."""
-        try:
-            return await handler(request)
-        except web.HTTPMethodNotAllowed as exc:
-            msg = f"Method {request.method} not allowed on {request.path}."
-            resp = error_response(405, _INVALID, "method_not_allowed", msg)
-            resp.headers["Allow"] = ", ".join(sorted(exc.allowed_methods))
-            return resp
-        except web.HTTPNotFound:
-            return error_response(404, "not_found", "not_found", f"No route {request.path}.")
-
-    # ---- routes -------------------------------------------------------------------------
-    async def _health(self, request: web.Request) -> web.Response:
-        now = format_timestamp(datetime.now(UTC))
-        return web.json_response({"status": "ok", "timestamp": now, "version": "v1"})
-
-    async def _me(self, request: web.Request) -> web.Response:
-        key = self._key_state(request)[0] or ""
-        api_key = {
-            "id": "api_" + hashlib.sha256(key.encode()).hexdigest()[:16],
-            "name": "sandbox",
-            "prefix": key[:12],
-            "scopes": ["read:customers", "read:contacts", "read:onboardings"],
-            "rate_limit_tier": "standard",
-        }
-        org = {"id": "org_sandbox", "slug": "sandbox", "name": "Sandbox Workspace"}
-        livemode = not key.startswith("pivotal_test_")
-        body = {"object": "me", "api_key": api_key, "organization": org, "livemode": livemode}
-        return web.json_response(body)
-
-    async def _list(self, request: web.Request) -> web.Response:
-        q = request.query
-        raw_limit = q.get("limit", "20")
-        if not _INT.fullmatch(raw_limit):
-            return error_response(400, _INVALID, "invalid_type", "Expected number.", "limit")
-        limit = int(raw_limit)
-        if not 1 <= limit <= 100:
-            code, bound = ("too_small", ">= 1") if limit < 1 else ("too_big", "<= 100")
-            return error_response(400, _INVALID, code, f"limit must be {bound}.", "limit")
-        before: int | None = None
-        if "cursor" in q:
-            try:
-                before = parse_cursor(q["cursor"])
-            except ValueError:
-                msg = "Invalid datetime for cursor."
-                return error_response(400, _INVALID, "invalid_string", msg, "cursor")
-        page, has_more = self.store.page(limit, before, q.get("status") or None)
-        next_cursor = page[-1]["created_at"] if has_more else None
-        body = {"object": "list", "data": page, "has_more": has_more, "next_cursor": next_cursor}
-        return web.json_response(body)
-
-    async def _get(self, request: web.Request) -> web.Response:
-        ident = request.match_info["id"]
-        found = self.store.get(ident)
-        if found is None:
-            msg = f"No such customer: '{ident}'"
-            return error_response(404, "not_found", "customer_not_found", msg)
-        return web.json_response(found)
-
-    async def _patch(self, request: web.Request) -> web.Response:
-        return await patch_customer(request, self.store, self.webhooks)
-
+    # ---- webhooks -----------------------------------------------------------------------
     def deliver_to(self, url: str, secret: str) -> WebhookTarget:
         """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
         self.webhooks = WebhookTarget(url, secret)

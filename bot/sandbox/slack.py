@@ -3,10 +3,8 @@
 Modelled on bolt-python's ``tests/mock_web_api_server``: point ``AsyncWebClient(base_url=...)``
 at ``await FakeSlack().start()`` and assert on ``calls`` / ``responses``.
 
-Bodies are recorded as dicts whatever the encoding: JSON (slack_sdk sends ``chat.unfurl``,
-``chat.postMessage``, ``chat.postEphemeral``, ``chat.update`` as JSON), form-encoded, or query
-params (``conversations.info`` is a GET with params; ``auth.test`` a POST with query params);
-query params are merged in. Form fields holding JSON (``blocks``, ``unfurls``, ...) are decoded.
+Bodies are recorded as dicts whatever the encoding (``slack_requests.py`` reads them);
+``slack_methods.py`` holds what each Web API method answers.
 """
 
 from __future__ import annotations
@@ -22,6 +20,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.sandbox.serving import serve_app
+from bot.sandbox.slack_methods import Stamps, answer, default_channel
+from bot.sandbox.slack_requests import read_body, token_ok
 
 __all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
 
@@ -29,7 +29,6 @@ DEFAULT_SCOPES = (
     "commands,links:read,links:write,chat:write,channels:read,groups:read,im:read,mpim:read"
 )
 RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
-_JSON_FIELDS = ("blocks", "attachments", "unfurls", "metadata", "user_auth_blocks", "view")
 _T = TypeVar("_T")
 
 
@@ -93,7 +92,7 @@ class FakeSlack:
         self.calls: list[SlackCall] = []
         self.responses: list[ResponsePost] = []
         self._faults: dict[str, _Fault] = {}
-        self._ts = 0
+        self._stamps = Stamps()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._root: str | None = None
@@ -110,7 +109,7 @@ class FakeSlack:
         error: str | None = None,
     ) -> None:
         """Configure what ``conversations.info`` returns; ``error`` makes it fail with that."""
-        info = self._default_channel(channel_id)
+        info = default_channel(channel_id)
         info.update(
             name=name or info["name"],
             is_private=private,
@@ -121,21 +120,6 @@ class FakeSlack:
         if error is not None:
             info["error"] = error
         self.channels[channel_id] = info
-
-    @staticmethod
-    def _default_channel(channel_id: str) -> dict[str, Any]:
-        is_im = channel_id.startswith("D")
-        return {
-            "id": channel_id,
-            "name": f"channel-{channel_id.lower()}",
-            "is_channel": not is_im,
-            "is_im": is_im,
-            "is_ext_shared": False,
-            "is_shared": False,
-            "is_org_shared": False,
-            "is_pending_ext_shared": False,
-            "is_private": False,
-        }
 
     def fail(
         self,
@@ -222,33 +206,6 @@ class FakeSlack:
         app.router.add_post("/response/{token}", self._response)
         return app
 
-    async def _read_body(self, request: web.Request) -> dict[str, Any]:
-        body: dict[str, Any] = dict(request.query)
-        if request.method != "POST" or not request.can_read_body:
-            return body
-        if request.content_type == "application/json":
-            with contextlib.suppress(ValueError):
-                data = await request.json()
-                if isinstance(data, dict):
-                    body.update(data)
-            return body
-        form = await request.post()
-        for key, value in form.items():  # file uploads are recorded by filename
-            body[key] = value if isinstance(value, str) else str(getattr(value, "filename", ""))
-        for key in _JSON_FIELDS:
-            if isinstance(body.get(key), str) and body[key][:1] in ("{", "["):
-                with contextlib.suppress(ValueError):
-                    body[key] = json.loads(body[key])
-        return body
-
-    def _token_ok(self, header: str, method: str) -> bool:
-        scheme, _, token = header.partition(" ")
-        # Socket Mode opens its connection with the app-level token; everything else is bot.
-        prefix = "xapp-" if method == "apps.connections.open" else "xoxb-"
-        if scheme.lower() != "bearer" or not token.startswith(prefix) or len(token) <= 5:
-            return False
-        return self.tokens is None or token in self.tokens
-
     def _take_fault(self, method: str) -> _Fault | None:
         f = self._faults.get(method)
         if f is not None and f.remaining is not None:
@@ -266,9 +223,9 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        body = await self._read_body(request)
+        body = await read_body(request)
         auth = request.headers.get("Authorization")  # case-insensitive lookup
-        ok = self._token_ok(auth or "", method)
+        ok = token_ok(auth or "", method, self.tokens)
         headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
         if auth is not None:
             headers["Authorization"] = "Bearer REDACTED"
@@ -281,39 +238,10 @@ class FakeSlack:
         if fault is not None:
             err = {"ok": False, "error": fault.error}
             return web.json_response(err, status=fault.status, headers={**extra, **fault.headers})
-        return web.json_response(self._answer(method, body), headers=extra)
-
-    def _next_ts(self) -> str:
-        self._ts += 1
-        return f"{1_700_000_000 + self._ts}.{self._ts:06d}"
-
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        if method == "auth.test":
-            return {"ok": True, **self.identity}
-        if method in ("chat.postMessage", "chat.update"):
-            ts = body.get("ts") or self._next_ts()
-            message = {k: body[k] for k in ("text", "blocks") if k in body}
-            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
-        if method in ("views.open", "views.update", "views.publish", "views.push"):
-            return {"ok": True, "view": self._view(body)}
-        if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": self._next_ts()}
-        if method == "conversations.info":
-            channel_id = body.get("channel")
-            if not channel_id:
-                return {"ok": False, "error": "invalid_arguments"}
-            info = dict(self.channels.get(channel_id) or self._default_channel(channel_id))
-            error = info.pop("error", None)
-            return {"ok": False, "error": error} if error else {"ok": True, "channel": info}
-        return {"ok": True}  # chat.unfurl and anything else
-
-    def _view(self, body: dict[str, Any]) -> dict[str, Any]:
-        """The view as Slack echoes it: with an id (kept on update) and a fresh hash."""
-        given = body.get("view")
-        view: dict[str, Any] = given if isinstance(given, dict) else {}
-        self._ts += 1
-        view_id = body.get("view_id") or f"V{self._ts:08d}"
-        return {**view, "id": view_id, "hash": f"{1_700_000_000 + self._ts}.h{self._ts}"}
+        result = answer(
+            method, body, identity=self.identity, channels=self.channels, stamps=self._stamps
+        )
+        return web.json_response(result, headers=extra)
 
     async def _response(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]

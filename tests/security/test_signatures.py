@@ -14,7 +14,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.sandbox.driver import TEAM_ID, USER_ID, sign
+from bot.sandbox.driver import sign
+from bot.sandbox.payloads import TEAM_ID, USER_ID
 from tests.scenarios.harness import Harness, running_bot
 
 ACME = "https://my.pivotal.app/customers/42"

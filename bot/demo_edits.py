@@ -1,0 +1,48 @@
+"""Demo command /edit: a change in Pivotal, its signed webhook, and the cards it redraws."""
+
+from __future__ import annotations
+
+from bot.demo import Session, command, customer
+from bot.sandbox import edits, effects
+from bot.sandbox.stack import API_KEY
+
+
+@command(
+    "/edit",
+    "/edit 42 plan=growth",
+    "change a customer in Pivotal; its webhook updates the bot and the cards in channels",
+)
+async def edit(session: Session, rest: str) -> None:
+    parsed = edits.parse_assignments(rest or "?")
+    if isinstance(parsed, str):
+        session.error(parsed)
+        return
+    stack, hooks = session.stack, session.stack.deps.hooks
+    applied, gets = (hooks.applied if hooks else 0), stack.pivotal.customer_gets()
+    mark = effects.mark(stack.slack)
+    status = await edits.patch_over_http(stack.pivotal.base_url, API_KEY, *parsed)
+    if status != 200 or stack.pivotal.webhooks is None or hooks is None:
+        session.error(f"(Pivotal answered HTTP {status})")
+        return
+    await stack.pivotal.webhooks.drain()
+    await stack.settle()
+    answered = [code for _, code in stack.pivotal.webhooks.delivered[-1:]]
+    session.say(session.style.dim(f"↳ Pivotal sent a signed customer.updated; the bot answered "
+                                  f"{answered[0] if answered else '-'} and applied "
+                                  f"{hooks.applied - applied} change(s)"))  # fmt: skip
+    await _live_cards_redrawn(session, mark)
+    await customer(session, parsed[0])
+    session.say(session.style.dim(f"(requests to Pivotal for it: "
+                                  f"{stack.pivotal.customer_gets() - gets} GET)\n"))  # fmt: skip
+
+
+async def _live_cards_redrawn(session: Session, mark: effects.Mark, wait: float = 4.0) -> None:
+    """Cards shared or unfurled earlier follow the edit: show the ones redrawn so far."""
+    live = session.stack.deps.live
+    if live is None:
+        return
+    done = await live.settled(wait)  # paced: about one card a second
+    session.show_effects(effects.effects_since(session.stack.slack, mark, channel=session.channel))
+    if not done:
+        session.say(session.style.dim("↳ (more cards are queued; Slack allows about 50 "
+                                      "updates a minute, so they follow in turn)"))  # fmt: skip
