@@ -71,6 +71,7 @@ class Shown:
     channel: str
     ephemeral: bool
     ts: str
+    unfurl: str | None = None  # the link, when this is the bot's preview of it
 
 
 @dataclass
@@ -117,7 +118,8 @@ class Session:
                 self.say()
                 continue
             ts = effect.ts or self.next_ts()
-            self.show(effect.message, Shown(effect.message, effect.channel, effect.ephemeral, ts))
+            shown = Shown(effect.message, effect.channel, effect.ephemeral, ts, effect.url)
+            self.show(effect.message, shown)
 
     async def exchange(self, mark: effects.Mark, *, channel: str | None = None) -> bool:
         """After a request: wait until the bot is done, show what reached Slack; any?"""
@@ -179,7 +181,7 @@ async def press(session: Session, rest: str) -> None:
     mark = effects.mark(session.stack.slack)
     ack, _ = await session.stack.driver.press(
         action, channel_id=where.channel, message_ts=where.ts, ephemeral=where.ephemeral,
-        message=where.message,
+        message=where.message, unfurl=where.unfurl,
     )  # fmt: skip
     if ack.status_code != 200:
         session.error(f"(the bot refused the click: HTTP {ack.status_code})")

@@ -129,12 +129,29 @@ class SlackDriver:
         message_ts: str = MESSAGE_TS,
         ephemeral: bool = True,
         message: dict[str, Any] | None = None,
+        unfurl: str | None = None,
     ) -> tuple[httpx.Response, str]:
-        """A block_actions payload for `action` (one element of `actions`) on a message.
+        """A block_actions payload for `action` (one element of `actions`) on a message, or
+        on the bot's preview of the link `unfurl` in that message.
 
         Slack sends the message itself only for messages everyone sees (not ephemeral ones).
         Returns the ack and the token of the payload's response_url.
         """
+        if unfurl is not None:
+            container = {
+                "type": "message_attachment",
+                "is_app_unfurl": True,
+                "channel_id": channel_id,
+                "message_ts": message_ts,
+                "attachment_id": 1,
+            }
+            payload, token = self._block_actions(
+                action,
+                container=container,
+                channel_id=channel_id,
+                app_unfurl={"id": 1, "app_unfurl_url": unfurl},
+            )
+            return await self.interact(payload), token  # fmt: skip
         token, url = self._mint("act")
         payload = payloads.message_block_actions(
             action, token, url, channel_id, message_ts, ephemeral=ephemeral, message=message

@@ -29,6 +29,7 @@ class Effect:
     ephemeral: bool
     message: dict[str, Any] | None = None
     ts: str | None = None
+    url: str | None = None  # the link, when this is the bot's preview of it
 
 
 def mark(slack: FakeSlack) -> Mark:
@@ -80,7 +81,7 @@ def _call(method: str, body: dict[str, Any], channel: str) -> list[Effect]:
     if not isinstance(unfurls, dict):
         return []
     return [
-        Effect(f"preview of {url}", where, False, unfurl, ts)
+        Effect(f"preview of {url}", where, False, unfurl, ts, url)
         for url, unfurl in unfurls.items()
         if isinstance(unfurl, dict)
     ]

@@ -16,6 +16,16 @@ async def test_refresh_redraws_the_last_card(session: Session) -> None:
     assert session.stack.pivotal.customer_gets() == before + 1
 
 
+async def test_refresh_on_a_preview_unfurls_the_link_again(session: Session) -> None:
+    await run(session, "https://my.pivotal.app/customers/7")
+    printed = await run(session, "/refresh")
+    assert "preview of https://my.pivotal.app/customers/7" in printed
+    assert "Updated just now from Pivotal" in printed
+    again = session.stack.slack.calls_to("chat.unfurl")[-1].body
+    assert list(again["unfurls"]) == ["https://my.pivotal.app/customers/7"]
+    assert not session.stack.slack.calls_to("chat.update")
+
+
 async def test_refresh_without_a_card_says_what_to_do(session: Session) -> None:
     assert "try /customer 42 first" in await run(session, "/refresh")
 
