@@ -9,8 +9,7 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids, notices
-from bot.blocks.customer import customer_card, shared_by_in
-from bot.blocks.message import Message
+from bot.blocks.customer import shared_by_in
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
 from bot.slack.listen import Reply, listen
@@ -62,18 +61,17 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         if isinstance(view, dict) and view.get("type") == "modal":
             await call(
                 "views.update",
-                deps.slack.views_update(
-                    view_id=view.get("id"), view=modal_for(deps, found, found.snapshot.customer.id)
-                ),
+                deps.slack.views_update(view_id=view.get("id"), view=modal_for(deps, found)),
             )
             return
         channel = str(container.get("channel_id") or (body.get("channel") or {}).get("id") or "")
         if container.get("is_ephemeral"):
-            card = _card(deps, found, shareable=True)
+            card = render(found, deps.cards, shareable=True, refreshed=True)
             await reply(respond, card, response_type="ephemeral", replace_original=True)
             return
         shared_by = shared_by_in((body.get("message") or {}).get("blocks"))
-        card = _card(deps, found, minimal=await minimal_in(channel), shared_by=shared_by)
+        minimal = await minimal_in(channel)
+        card = render(found, deps.cards, minimal=minimal, shared_by=shared_by, refreshed=True)
         ts = str(container.get("message_ts") or "")
         if container.get("is_app_unfurl"):
             url = str((body.get("app_unfurl") or {}).get("app_unfurl_url") or "")
@@ -99,23 +97,3 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         return bool(channel) and await deps.sharing.card_mode(channel) is not CardMode.FULL
 
     listen(app.action(ids.REFRESH_CUSTOMER), deps.inflight, on_refresh)
-
-
-def _card(
-    deps: ListenerDeps,
-    found: Found,
-    *,
-    shareable: bool = False,
-    minimal: bool = False,
-    shared_by: str | None = None,
-) -> Message:
-    snap = found.snapshot
-    return customer_card(
-        snap.customer,
-        cards=deps.cards,
-        minimal=minimal,
-        shareable=shareable and not minimal,
-        refreshed_at=snap.as_of,
-        shared_by=shared_by,
-        signals=found.signals,
-    )

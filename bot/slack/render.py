@@ -32,11 +32,13 @@ def render(
     minimal: bool = False,
     shareable: bool = False,
     shared_by: str | None = None,
+    refreshed: bool = False,
 ) -> Message:
     """The message for `outcome`.
 
     `minimal` drops financial fields (channels shared with other organisations);
-    `shareable` offers a Share button (ephemeral answers); `shared_by` credits the sharer.
+    `shareable` offers a Share button (ephemeral answers); `shared_by` credits the sharer;
+    `refreshed` says the card was just fetched for a Refresh click.
     """
     match outcome:
         case Found(snapshot=snap):
@@ -47,6 +49,7 @@ def render(
                 minimal=minimal,
                 shareable=shareable and not minimal,
                 shared_by=shared_by,
+                refreshed_at=snap.as_of if refreshed else None,
                 signals=outcome.signals,
             )
         case Matches(text=text, snapshots=snaps, total=total):

@@ -34,7 +34,7 @@ async def call(what: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackR
         return None
 
 
-def modal_for(deps: ListenerDeps, outcome: Outcome, ref: str) -> View:
+def modal_for(deps: ListenerDeps, outcome: Outcome) -> View:
     """The modal showing `outcome`: the card with Share, or why there is none."""
     if isinstance(outcome, Found):
         return card_modal(render(outcome, deps.cards), outcome.snapshot.customer.id)
@@ -56,7 +56,7 @@ async def show_chosen(
         await call(
             "views.update",
             deps.slack.views_update(
-                view_id=view.get("id"), hash=view.get("hash"), view=modal_for(deps, outcome, ref)
+                view_id=view.get("id"), hash=view.get("hash"), view=modal_for(deps, outcome)
             ),
         )
     elif respond is not None:
@@ -67,7 +67,7 @@ async def show_chosen(
 async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) -> None:
     # A trigger_id lives about 3 s: open at once with what memory has, then update.
     known = deps.lookup.peek(IdQuery(ref))
-    first = modal_for(deps, known, ref) if known else notice_modal(":hourglass: Looking it up…")
+    first = modal_for(deps, known) if known else notice_modal(":hourglass: Looking it up…")
     opened = await call(
         "views.open", deps.slack.views_open(trigger_id=body.get("trigger_id"), view=first)
     )
@@ -80,5 +80,5 @@ async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) ->
     if opened_view.get("id"):
         await call(
             "views.update",
-            deps.slack.views_update(view_id=opened_view["id"], view=modal_for(deps, outcome, ref)),
+            deps.slack.views_update(view_id=opened_view["id"], view=modal_for(deps, outcome)),
         )
