@@ -110,17 +110,34 @@ class MemoryCopyStore:
     def missing_since(self, key: str) -> float | None:
         return self._missing.get(key)
 
-    async def put(self, snap: Snapshot) -> None:
+    def keep(self, snap: Snapshot) -> None:
+        """Hold `snap` under its keys unless a newer copy is held; it clears their 404s."""
         for key in keys_of(snap.customer):
-            self._copies[key] = snap
+            current = self._copies.get(key)
+            if current is None or current.fetched_at <= snap.fetched_at:
+                self._copies[key] = snap
             self._missing.pop(key, None)
             self._gone.pop(key, None)
 
-    async def tombstone(self, asked: str, keys: Collection[str], at: float) -> None:
+    def forget(self, asked: str, keys: Collection[str], at: float) -> None:
+        """Pivotal answered 404 at `at` for `asked`: drop the copies under `keys`."""
         self._missing[asked] = at
         for key in keys:
             self._copies.pop(key, None)
             self._gone[key] = at
+
+    def learn(self, key: str, *, gone_at: float | None, missing_since: float | None) -> None:
+        """Times another replica recorded for `key`; the later of each pair stands."""
+        if gone_at is not None:
+            self._gone[key] = max(gone_at, self._gone.get(key, 0.0))
+        if missing_since is not None:
+            self._missing[key] = max(missing_since, self._missing.get(key, 0.0))
+
+    async def put(self, snap: Snapshot) -> None:
+        self.keep(snap)
+
+    async def tombstone(self, asked: str, keys: Collection[str], at: float) -> None:
+        self.forget(asked, keys, at)
 
     async def pull(self, key: str) -> None:
         return None

@@ -12,10 +12,9 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from cachetools import LRUCache
 from pydantic import ValidationError
 
-from bot.lookup.copies import dump_snapshot, keys_of, load_snapshot
+from bot.lookup.copies import MemoryCopyStore, dump_snapshot, keys_of, load_snapshot
 from bot.lookup.directory import Snapshot
 from bot.state.redis import SharedRedis
 
@@ -24,36 +23,26 @@ MISSING_TTL = 600.0  # longer than any not-found TTL the lookup uses
 
 
 class RedisCopyStore:
-    """CopyStore shared through Redis, mirrored in this process."""
+    """CopyStore shared through Redis, mirrored in this process (a MemoryCopyStore)."""
 
     def __init__(self, redis: SharedRedis, *, max_entries: int = 20_000, max_missing: int = 1024):
         self._redis = redis
-        self._copies: LRUCache[str, Snapshot] = LRUCache(maxsize=max_entries)
-        self._gone: LRUCache[str, float] = LRUCache(maxsize=max_entries)
-        self._missing: LRUCache[str, float] = LRUCache(maxsize=max_missing)
+        self._local = MemoryCopyStore(max_entries=max_entries, max_missing=max_missing)
 
     def _key(self, kind: str, key: str) -> str:
         return self._redis.key(kind, key)
 
     def copy(self, key: str) -> Snapshot | None:
-        return self._copies.get(key)
+        return self._local.copy(key)
 
     def gone_at(self, key: str) -> float | None:
-        return self._gone.get(key)
+        return self._local.gone_at(key)
 
     def missing_since(self, key: str) -> float | None:
-        return self._missing.get(key)
-
-    def _keep(self, snap: Snapshot) -> None:
-        for key in keys_of(snap.customer):
-            current = self._copies.get(key)
-            if current is None or current.fetched_at <= snap.fetched_at:
-                self._copies[key] = snap
-            self._missing.pop(key, None)
-            self._gone.pop(key, None)
+        return self._local.missing_since(key)
 
     async def put(self, snap: Snapshot) -> None:
-        self._keep(snap)
+        self._local.keep(snap)
         data = dump_snapshot(snap)
         keys = keys_of(snap.customer)
 
@@ -67,10 +56,7 @@ class RedisCopyStore:
         await self._redis.run("copies.put", op, [])
 
     async def tombstone(self, asked: str, keys: Collection[str], at: float) -> None:
-        self._missing[asked] = at
-        for key in keys:
-            self._copies.pop(key, None)
-            self._gone[key] = at
+        self._local.forget(asked, keys, at)
 
         async def op(r: Any) -> list[Any]:
             pipe = r.pipeline(transaction=False)
@@ -85,18 +71,19 @@ class RedisCopyStore:
     async def pull(self, key: str) -> None:
         kinds = ("copy", "gone", "missing")
         copy, gone, missing = await self._redis.get_many_json([self._key(k, key) for k in kinds])
-        if isinstance(gone, int | float):
-            self._gone[key] = max(float(gone), self._gone.get(key, 0.0))
-        if isinstance(missing, int | float):
-            self._missing[key] = max(float(missing), self._missing.get(key, 0.0))
+        self._local.learn(
+            key,
+            gone_at=float(gone) if isinstance(gone, int | float) else None,
+            missing_since=float(missing) if isinstance(missing, int | float) else None,
+        )
         if isinstance(copy, dict):
             try:
                 snap = load_snapshot(copy)
             except (ValidationError, ValueError, KeyError, TypeError):
                 return  # written by another version: as good as missing
-            gone_at = self._gone.get(key)
+            gone_at = self._local.gone_at(key)
             if gone_at is None or snap.fetched_at > gone_at:
-                self._keep(snap)
+                self._local.keep(snap)
 
 
 def _json(value: Any) -> str:
