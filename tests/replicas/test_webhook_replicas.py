@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
 from tests.redis_server import RedisServer
-from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.harness import Harness, running_bot, until
 
 SECRET = new_secret()
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def acme(bot: Harness, **changes: object) -> dict[str, object]:

@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.demo import Session, handle, slack_names
+from bot.demo import Session, slack_names
 from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.stack import local_stack
 from bot.sandbox.terminal import Style
+from tests.scenarios.test_demo_session import run
 
 
 @pytest.fixture
@@ -21,14 +22,6 @@ async def session() -> AsyncIterator[Session]:
     ) as stack:
         stack.pivotal.deliver_to(f"{stack.url}/pivotal/webhooks", SANDBOX_WEBHOOK_SECRET)
         yield Session(stack, io.StringIO(), Style(False, slack_names()), raw_json=False)
-
-
-async def run(session: Session, line: str) -> str:
-    out = session.out
-    assert isinstance(out, io.StringIO)
-    start = len(out.getvalue())
-    await handle(session, line)
-    return out.getvalue()[start:]
 
 
 async def test_edit_reaches_the_card_through_the_signed_webhook(session: Session) -> None:

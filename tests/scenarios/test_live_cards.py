@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,19 +13,12 @@ import pytest
 from bot.blocks import ids
 from bot.sandbox.data import ACME_ID
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
-from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.harness import Harness, running_bot, until
 from tests.scenarios.test_metrics import value
 from tests.scenarios.test_share import share_value
 
 SECRET = new_secret()
 LINK = "https://my.pivotal.app/customers/42"
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

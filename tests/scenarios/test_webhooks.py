@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,18 +11,10 @@ import pytest
 
 from bot.pivotal.webhooks import CUSTOMER_EVENTS
 from bot.sandbox.deliveries import WebhookSender, envelope, new_secret, sign
-from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.harness import Harness, running_bot, until
 
 SECRET = new_secret()
 OLD_SECRET = new_secret()
-
-
-async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.005)
 
 
 @pytest.fixture
