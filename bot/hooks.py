@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.logs import event
 from bot.lookup.changes import Changes, LookupCopies
 from bot.lookup.directory import Directory
-from bot.lookup.feed import SEEN_FOR_SECONDS, FeedLiveness, MemorySeenEvents, SeenEvents
+from bot.lookup.feed import SEEN_FOR_SECONDS, FeedLiveness, SeenEvents
 from bot.lookup.refetch import Refetcher
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
@@ -118,7 +118,7 @@ def build_hooks(
     directory.interval = lambda: reconcile if feed.live else poll
     hooks = Hooks(
         verifiers=parse_secrets(secret.get_secret_value()),
-        seen=MemorySeenEvents() if redis is None else _SharedSeen(redis),
+        seen=_memory_seen() if redis is None else _SharedSeen(redis),
         feed=feed,
         changes=changes,
         refetcher=Refetcher(pivotal, directory, changes),
@@ -137,3 +137,8 @@ class _SharedSeen:
 
     async def first_time(self, event_id: str) -> bool:
         return await self._events.first_time(f"pivotal:{event_id}")
+
+
+def _memory_seen() -> MemoryEvents:
+    """Event ids in this process for 7 days, the newest 100,000 of them."""
+    return MemoryEvents(ttl=SEEN_FOR_SECONDS, max_entries=100_000)

@@ -6,34 +6,16 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from cachetools import TTLCache
-
 SEEN_FOR_SECONDS = 7 * 24 * 3600  # Pivotal retries for 24 h and replays later: keep 7 days
 
 
 class SeenEvents(Protocol):
-    """Event ids already handled; `first_time` marks the id and says if it was new."""
+    """Event ids already handled; `first_time` marks the id and says if it was new.
+
+    In memory that is bot.state.memory.MemoryEvents (7 days, bounded); with Redis, shared.
+    """
 
     async def first_time(self, event_id: str) -> bool: ...
-
-
-class MemorySeenEvents:
-    """Per process, bounded: the oldest ids go first once `max_entries` is reached."""
-
-    def __init__(
-        self,
-        *,
-        max_entries: int = 100_000,
-        ttl: float = SEEN_FOR_SECONDS,
-        timer: Callable[[], float] = time.monotonic,
-    ):
-        self._seen: TTLCache[str, bool] = TTLCache(max_entries, ttl=ttl, timer=timer)
-
-    async def first_time(self, event_id: str) -> bool:
-        if event_id in self._seen:
-            return False
-        self._seen[event_id] = True
-        return True
 
 
 class FeedLiveness:

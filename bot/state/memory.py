@@ -15,9 +15,13 @@ class MemoryEvents:
     """Each event_id is processed once, including retries of a delivery whose ack was lost."""
 
     def __init__(
-        self, *, ttl: float = EVENT_MEMORY_SECONDS, timer: Callable[[], float] = time.monotonic
+        self,
+        *,
+        ttl: float = EVENT_MEMORY_SECONDS,
+        max_entries: int = 50_000,
+        timer: Callable[[], float] = time.monotonic,
     ):
-        self._seen: TTLCache[str, bool] = TTLCache(50_000, ttl=ttl, timer=timer)
+        self._seen: TTLCache[str, bool] = TTLCache(max_entries, ttl=ttl, timer=timer)
 
     async def first_time(self, event_id: str) -> bool:
         return self.first_time_here(event_id)

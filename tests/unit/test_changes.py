@@ -13,12 +13,13 @@ from pydantic import SecretStr
 
 from bot.lookup.changes import Changes
 from bot.lookup.directory import Directory, Snapshot
-from bot.lookup.feed import FeedLiveness, MemorySeenEvents
+from bot.lookup.feed import FeedLiveness
 from bot.lookup.refetch import Refetcher
 from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.models import Customer, Signals
 from bot.pivotal.webhooks import CustomerEvent, parse_event
+from bot.state.memory import MemoryEvents
 
 T0 = datetime(2026, 5, 26, 12, 0, tzinfo=UTC)
 
@@ -184,7 +185,7 @@ def test_feed_liveness_rule() -> None:
 
 async def test_seen_events_are_bounded_and_expire() -> None:
     timer = Timer()
-    seen = MemorySeenEvents(max_entries=2, ttl=60, timer=timer)
+    seen = MemoryEvents(max_entries=2, ttl=60, timer=timer)
     assert await seen.first_time("a") and not await seen.first_time("a")
     timer.t += 61
     assert await seen.first_time("a")
