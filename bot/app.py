@@ -18,7 +18,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
 from bot.config import Settings
-from bot.hooks import Hooks, build_hooks
 from bot.logs import event
 from bot.lookup.directory import Directory
 from bot.lookup.service import CustomerLookup
@@ -43,6 +42,7 @@ from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
 from bot.state.wiring import Stores, build_stores
+from bot.webhooks.hooks import Hooks, build_hooks
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.app import Deps
-from bot.receiver import WEBHOOKS_PATH, Receive, Scope, Send, WebhookReceiver
+from bot.webhooks.receiver import WEBHOOKS_PATH, Receive, Scope, Send, WebhookReceiver
 
 log = logging.getLogger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 SEEN_FOR_SECONDS = 7 * 24 * 3600  # Pivotal retries for 24 h and replays later: keep 7 days
@@ -47,3 +48,48 @@ class FeedLiveness:
     def covers(self, fetched_at: float) -> bool:
         """True when a copy taken at `fetched_at` (same timer) is kept current by the feed."""
         return self.live and self._since is not None and fetched_at >= self._since
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    """One verified delivery the inbox holds until it is applied."""
+
+    id: int  # the inbox's own row id
+    event_id: str  # Pivotal's event id (unique in the inbox)
+    body: bytes  # the verified body, parsed again when the entry is finished
+    attempts: int  # how many times it was leased (1 for a new delivery)
+
+
+class Inbox(Protocol):
+    """Verified webhook deliveries, committed before the 2xx and applied after.
+
+    The SQL tier implements it (bot.store.inbox.SqlInbox): a row per event id, leased to
+    whoever applies it, so a delivery recorded but not done (crash, restart) is finished
+    by this process at start-up or by another replica once the lease runs out.
+    """
+
+    async def record(
+        self, event_id: str, body: bytes, *, lease_seconds: float
+    ) -> InboxEntry | None:
+        """Commit a delivery, leased to the caller; None when the event id is known already."""
+        ...
+
+    async def claim(self, *, limit: int, lease_seconds: float) -> list[InboxEntry]:
+        """Entries not done whose lease has run out, leased to the caller now (oldest first)."""
+        ...
+
+    async def done(self, entry_id: int) -> None:
+        """The entry was applied: it is kept (as a dedupe record) until purged."""
+        ...
+
+    async def retry_later(self, entry_id: int, error: str, *, delay_seconds: float) -> None:
+        """Applying failed: keep the error and let the entry be claimed after `delay_seconds`."""
+        ...
+
+    async def purge(self, *, older_than_seconds: float) -> int:
+        """Delete done entries received more than `older_than_seconds` ago; how many went."""
+        ...
+
+    async def pending(self) -> tuple[int, float | None]:
+        """Entries not done, and the age in seconds of the oldest of them."""
+        ...

@@ -7,11 +7,40 @@ change only when a newer webhook says so. Kept per display_id (webhook objects c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from cachetools import LRUCache
 
 from bot.pivotal.models import Signals, instant
+
+
+@dataclass(frozen=True)
+class KeptSignals:
+    """What the durable tier holds for one customer."""
+
+    display_id: int
+    signals: Signals | None
+    last_event_at: datetime
+
+
+class SignalStore(Protocol):
+    """Where the signal book is kept across restarts (bot.store.signals.SqlSignals)."""
+
+    async def load(self, *, limit: int) -> list[KeptSignals]:
+        """The most recently told customers, newest first, at most `limit` of them."""
+        ...
+
+    async def save(self, kept: KeptSignals) -> None:
+        """Insert or replace what is kept for `kept.display_id`."""
+        ...
+
+    async def health_history(
+        self, display_id: int, *, since: datetime
+    ) -> list[tuple[datetime, int]]:
+        """Every health score heard for the customer since `since`, oldest first."""
+        ...
 
 
 class SignalBook:

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
-from bot.hooks import Hooks
 from bot.logs import event
 from bot.pivotal.webhooks import (
     MAX_BODY_BYTES,
@@ -15,6 +14,7 @@ from bot.pivotal.webhooks import (
     parse_event,
     verify,
 )
+from bot.webhooks.hooks import Hooks
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Pivotal webhooks: the ASGI receiver, the durable inbox, and applying verified events."""
