@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import metrics
 from bot.app import Deps
+from bot.readings import read
 from bot.webhooks.receiver import WEBHOOKS_PATH, Receive, Scope, Send, WebhookReceiver
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class BotASGI:
         elif path == "/readyz" and method in ("GET", "HEAD"):
             await self._ready(send)
         elif path == "/metrics" and method in ("GET", "HEAD"):
-            page = metrics.exposition(await metrics.read(self._deps))
+            page = metrics.exposition(await read(self._deps))
             await _body(send, 200, metrics.CONTENT_TYPE, page)
         elif path == EVENTS_PATH and method == "POST" and self._slack is not None:
             if self._verifying and not _plausibly_signed(scope):

@@ -1,5 +1,7 @@
 """Prometheus metrics: counters bumped where things happen, gauges read at scrape time.
 
+A leaf like logging: it imports nothing of the bot's; the caller hands it a Reading.
+
 Labels are closed sets (surface, outcome, source, route template, status); never
 customer data, ids, channels or secrets.
 """
@@ -9,14 +11,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-
-if TYPE_CHECKING:
-    from bot.app import Deps
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -131,42 +129,3 @@ def exposition(reading: Reading, *, wall: float | None = None) -> bytes:
     gauges = CollectorRegistry(auto_describe=False)
     gauges.register(_Gauges(reading, time.time() if wall is None else wall))
     return generate_latest(REGISTRY) + generate_latest(gauges)
-
-
-async def read(deps: Deps) -> Reading:
-    """The gauges' values from a running bot (one Redis call when the budget is shared)."""
-    info = deps.pivotal.governor.info()
-    stores = deps.stores
-    shared = None
-    if stores.budget is not None:
-        shared = await stores.budget.remaining(deps.pivotal.governor.shared_limit())
-    redis = stores.redis
-    directory = deps.directory
-    return Reading(
-        budget_limit=info.limit,
-        budget_remaining=info.remaining,
-        shared_budget_remaining=shared,
-        directory_customers=len(directory),
-        directory_loaded_at=directory.loaded_at,
-        directory_ready=directory.ready,
-        inflight=len(deps.inflight.tasks),
-        redis_configured=redis is not None,
-        redis_up=redis.up if redis else False,
-        redis_fallbacks=redis.fallbacks if redis else 0,
-        redis_outages=redis.outages if redis else 0,
-        webhooks=_webhooks(deps),
-    )
-
-
-def _webhooks(deps: Deps) -> Webhooks | None:
-    hooks, live = deps.hooks, deps.live
-    if hooks is None:
-        return None
-    return Webhooks(
-        applied=hooks.applied,
-        refetches=hooks.refetcher.gets,
-        live_cards=len(live) if live else 0,
-        live_updates=live.updates if live else 0,
-        live_unchanged=live.unchanged if live else 0,
-        live_dropped=live.dropped if live else 0,
-    )
