@@ -14,9 +14,9 @@ import contextlib
 from aiohttp import web
 
 from benchmarks.child import MAX_LIFETIME, announce, stdin_closed
-from bot.sandbox.control import Controls
-from bot.sandbox.data import generate_customers
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.control import Controls
+from bot.sandbox.pivotal.data import generate_customers
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 
 

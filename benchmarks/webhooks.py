@@ -20,9 +20,9 @@ from benchmarks.load import percentile
 from benchmarks.plan import Plan
 from benchmarks.replicas import redis_server
 from bot.lookup.feed import FeedLiveness
-from bot.sandbox.data import generate_customers
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.data import generate_customers
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.stack import LocalStack, local_stack
 from bot.slack.live import TIER3_GAP, Posted
 from bot.slack.privacy import CardMode

@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(raw_json=args.json)
         if args.command == "sandbox":
-            from bot.sandbox.server import serve_with_webhooks
+            from bot.sandbox.pivotal.server import serve_with_webhooks
 
             return serve_with_webhooks(args.host, args.port, args.webhook_url, args.webhook_secret)
         from bot.check import run_check

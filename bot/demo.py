@@ -18,9 +18,9 @@ from bot.logs import configure_logging
 from bot.sandbox import effects
 from bot.sandbox.clicks import Pressable, pressables
 from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
-from bot.sandbox.data import sample_customers
-from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.payloads import USER_ID
+from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.stack import LocalStack, local_stack
 from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
 

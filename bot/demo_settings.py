@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.demo import DEFAULT_CHANNEL, Session, command, usage
-from bot.sandbox.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
+from bot.sandbox.pivotal.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
 
 _SWITCH = {"on": True, "yes": True, "true": True, "1": True,
            "off": False, "no": False, "false": False, "0": False}  # fmt: skip

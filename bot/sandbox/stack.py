@@ -16,7 +16,7 @@ from bot.app import Deps, build_deps, create_app
 from bot.asgi import BotASGI
 from bot.config import Settings, settings_from
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 from bot.slack.deps import Lookup
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 from tests.redis_server import free_port
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.blocks import ids
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from tests.redis_server import RedisServer
 from tests.replicas.cluster import Cluster, Replica, cluster
 from tests.scenarios.test_share import share_value

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from tests.redis_server import RedisServer
 from tests.replicas.cluster import Cluster, answered, cluster, statuses, until
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from tests.redis_server import RedisServer
 from tests.scenarios.harness import Harness, running_bot, until
 

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from bot.sandbox.data import (
+from bot.sandbox.pivotal.data import (
     ACME_ID,
     CUSTOMER_KEYS,
     SAMPLE_CHANNELS,
@@ -29,7 +29,8 @@ from bot.sandbox.data import (
     generate_customers,
     sample_customers,
 )
-from bot.sandbox.server import FAULT_MODES, SandboxPivotal
+from bot.sandbox.pivotal.faults import FAULT_MODES
+from bot.sandbox.pivotal.server import SandboxPivotal
 from tests.reference import PIVOTAL_OPENAPI
 
 KEY = "pivotal_test_sandbox"
@@ -581,7 +582,7 @@ async def test_large_dataset_walk() -> None:
 
 
 def test_serve_prints_url_and_key() -> None:
-    code = "from bot.sandbox.server import serve; serve(port=0)"
+    code = "from bot.sandbox.pivotal.server import serve; serve(port=0)"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # serve() must flush
     with subprocess.Popen(
         [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -603,8 +604,8 @@ def test_serve_prints_url_and_key() -> None:
 async def test_the_same_controls_serve_benchmarks_with_the_fake_slack() -> None:
     from aiohttp import web
 
-    from bot.sandbox.control import Controls
-    from bot.sandbox.data import generate_customers
+    from bot.sandbox.pivotal.control import Controls
+    from bot.sandbox.pivotal.data import generate_customers
     from bot.sandbox.serving import serve_app
     from bot.sandbox.slack import FakeSlack
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bot.check import BOT_SCOPES, UNFURL_DOMAIN, check_unfurls, load_manifest, report, run_checks
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 from bot.sandbox.stack import stack_settings
 

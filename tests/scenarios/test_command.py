@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from bot.pivotal.ratelimit import RateGovernor
-from bot.sandbox.data import sample_customers
+from bot.sandbox.pivotal.data import sample_customers
 from tests.scenarios.harness import Harness, running_bot
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.demo import Session, slack_names
-from bot.sandbox.deliveries import SANDBOX_WEBHOOK_SECRET
+from bot.sandbox.pivotal.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.stack import local_stack
 from bot.sandbox.terminal import Style
 from tests.scenarios.test_demo_session import run

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.sandbox.data import ACME_ID
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.pivotal.data import ACME_ID
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from tests.scenarios.harness import Harness, running_bot, until
 from tests.scenarios.test_metrics import value
 from tests.scenarios.test_share import share_value

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from bot.sandbox.deliveries import new_secret
+from bot.sandbox.pivotal.deliveries import new_secret
 from bot.sandbox.stack import API_KEY
 from tests.scenarios.harness import running_bot
 

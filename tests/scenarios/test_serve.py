@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from bot.sandbox.driver import SlackDriver
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]

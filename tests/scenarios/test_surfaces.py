@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from bot.blocks import ids
-from bot.sandbox.data import ACME_ID
+from bot.sandbox.pivotal.data import ACME_ID
 from tests.blockkit import assert_valid_message, assert_valid_view
 from tests.scenarios.harness import Harness
 

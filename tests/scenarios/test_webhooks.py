@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.pivotal.webhooks import CUSTOMER_EVENTS
-from bot.sandbox.deliveries import WebhookSender, envelope, new_secret, sign
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret, sign
 from tests.scenarios.harness import Harness, running_bot, until
 
 SECRET = new_secret()

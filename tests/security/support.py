@@ -12,8 +12,8 @@ from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.sandbox.data import sample_customers
-from bot.sandbox.server import RecordedRequest
+from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.state import RecordedRequest
 from tests.blockkit import assert_inert, assert_valid_message, block_kit_problems, mrkdwn_texts
 from tests.scenarios.harness import Harness, running_bot
 

@@ -26,8 +26,8 @@ from bot.blocks.customer import customer_card
 from bot.blocks.matches import match_list
 from bot.blocks.message import CardSettings
 from bot.pivotal.models import Customer
-from bot.sandbox.data import sample_customers
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.server import SandboxPivotal
 from tests.reference import PIVOTAL_OPENAPI
 from tests.scenarios.harness import running_bot
 from tests.security.support import assert_safe_card, customer_record, slash

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.sandbox.data import sample_customers
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.server import SandboxPivotal
 from tests.scenarios.harness import Harness, running_bot
 from tests.security.support import (
     Reply,

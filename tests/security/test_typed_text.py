@@ -32,7 +32,7 @@ from bot.lookup.query import (
 )
 from bot.pivotal.models import Customer
 from bot.pivotal.refs import is_safe_customer_ref
-from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.stack import APP_URL
 from tests.security.support import (
     BackgroundBot,

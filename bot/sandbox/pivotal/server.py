@@ -3,56 +3,31 @@
 Shapes follow tests/reference/pivotal-api.md (envelopes, errors, auth, rate limits, paging).
 Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
 while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
-``GET /_sandbox/stats``). Route handlers live in ``endpoints.py``, helpers in ``store.py``,
-``faults.py`` and ``ratelimit.py``.
+``GET /_sandbox/stats``). What it holds is ``state.py``; route handlers live in
+``endpoints.py``, the controls in ``control.py``, helpers in ``store.py``, ``faults.py`` and
+``ratelimit.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import sys
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
 
 from aiohttp import web
 
 from bot.pivotal.webhooks import parse_secrets
-from bot.sandbox.control import PREFIX as CONTROL_PREFIX
-from bot.sandbox.control import Controls
-from bot.sandbox.data import sample_customers
-from bot.sandbox.edits import WebhookTarget
-from bot.sandbox.endpoints import Endpoints, Handler, call_route
-from bot.sandbox.faults import FAULT_MODES, Fault, FaultInjector, error_response
-from bot.sandbox.ratelimit import SlidingWindowLimiter
+from bot.sandbox.pivotal.control import PREFIX as CONTROL_PREFIX
+from bot.sandbox.pivotal.control import Controls
+from bot.sandbox.pivotal.endpoints import Endpoints, Handler, call_route
+from bot.sandbox.pivotal.faults import error_response
+from bot.sandbox.pivotal.state import API_PREFIX, CUSTOMERS, RecordedRequest, SandboxState
 from bot.sandbox.serving import serve_app
-from bot.sandbox.store import CustomerStore
-
-__all__ = ["API_PREFIX", "FAULT_MODES", "Fault", "RecordedRequest", "SandboxPivotal", "serve"]
-
-API_PREFIX = "/api/v1"
-_CUSTOMERS = API_PREFIX + "/customers"
-_BEARER = re.compile(r"bearer ([^\s]+)", re.IGNORECASE)
 
 
-@dataclass
-class RecordedRequest:
-    """One request seen by the sandbox. The API key itself is never stored."""
-
-    method: str
-    path: str
-    query: str
-    headers: dict[str, str]  # without Authorization
-    authorized: bool  # a known, non-revoked key was presented
-    key_prefix: str | None  # first 12 chars of the presented key (safe to log)
-    at: float  # time.monotonic() on arrival
-    status: int = 0  # HTTP status once answered (0 while pending / hung)
-
-
-class SandboxPivotal:
+class SandboxPivotal(SandboxState):
     """Sample Pivotal API server.
 
     customers: initial data (default ``sample_customers()``), copied; newest first on the wire.
@@ -62,81 +37,9 @@ class SandboxPivotal:
     clock: monotonic clock for the rate-limit window (inject a fake in tests).
     """
 
-    def __init__(
-        self,
-        customers: list[dict[str, Any]] | None = None,
-        *,
-        api_keys: Iterable[str] = ("pivotal_test_sandbox",),
-        rate_limit: int = 600,
-        latency: float = 0.0,
-        window: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.api_keys: list[str] = list(api_keys)
-        self.revoked: set[str] = set()
-        self.limiter = SlidingWindowLimiter(rate_limit, window, clock)
-        self.latency = latency
-        self.faults = FaultInjector()
-        self.store = CustomerStore(sample_customers() if customers is None else customers)
-        # Where PATCHed customers are announced (a bot's /pivotal/webhooks), if anywhere.
-        self.webhooks: WebhookTarget | None = None
-        self.requests: list[RecordedRequest] = []
-        self._runner: web.AppRunner | None = None
-        self._base_url: str | None = None
-
-    # ---- data, keys, faults, log --------------------------------------------------------
-    @property
-    def customers(self) -> list[dict[str, Any]]:
-        """Visible (not deleted) customers, newest first."""
-        return self.store.all()
-
-    def upsert(self, customer: dict[str, Any]) -> None:
-        """Insert or replace a customer (matched on ``id``, else ``display_id``)."""
-        self.store.upsert(customer)
-
-    def delete(self, display_id: int) -> bool:
-        """Soft delete: GET 404s and lists skip it afterwards. False if not found."""
-        return self.store.delete(display_id)
-
-    def revoke_key(self, key: str) -> None:
-        self.revoked.add(key)
-
-    def restore_key(self, key: str) -> None:
-        self.revoked.discard(key)
-
-    @property
-    def fault(self) -> Fault | None:
-        return self.faults.fault
-
-    def set_fault(
-        self, mode: str | None, *, count: int | None = None, paths: str = "customers", **opts: Any
-    ) -> None:
-        """Inject ``mode`` (one of ``FAULT_MODES``) or clear it with None (also un-hangs).
-
-        count: only the next N matching requests, then it clears itself (None = until cleared).
-        paths: "customers" (/customers endpoints; plus /me for "revoked") or "all".
-        opts: ``retry_after`` (rate_limited, default 7), ``seconds`` (slow, default 1.0).
-        """
-        self.faults.set(mode, count, paths, opts)
-
-    def reset(self) -> None:
-        """Clear faults, release hung requests, restore revoked keys, empty rate-limit windows.
-        Leaves data, ``latency`` and the request log alone."""
-        self.faults.clear()
-        self.revoked.clear()
-        self.limiter.reset()
-
-    def clear_requests(self) -> None:
-        self.requests.clear()
-
-    def customer_gets(self) -> int:
-        """Number of ``GET /customers/{id}`` requests recorded."""
-        prefix = _CUSTOMERS + "/"
-        return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix))
-
-    def list_calls(self) -> int:
-        """Number of ``GET /customers`` (list) requests recorded."""
-        return sum(1 for r in self.requests if r.method == "GET" and r.path == _CUSTOMERS)
+    # Set while serving (start() to stop()).
+    _runner: web.AppRunner | None = None
+    _base_url: str | None = None
 
     # ---- request pipeline: record → latency → rate limit → auth → fault → route ----------
     def make_app(self) -> web.Application:
@@ -144,18 +47,11 @@ class SandboxPivotal:
         api = Endpoints(self)
         app.router.add_get(API_PREFIX + "/health", api.health)
         app.router.add_get(API_PREFIX + "/me", api.me)
-        app.router.add_get(_CUSTOMERS, api.customers)
-        app.router.add_get(_CUSTOMERS + "/{id}", api.customer)
-        app.router.add_patch(_CUSTOMERS + "/{id}", api.patch)
+        app.router.add_get(CUSTOMERS, api.customers)
+        app.router.add_get(CUSTOMERS + "/{id}", api.customer)
+        app.router.add_patch(CUSTOMERS + "/{id}", api.patch)
         Controls(self).add_routes(app)
         return app
-
-    def key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
-        """(presented key, accepted, revoked)."""
-        m = _BEARER.fullmatch(request.headers.get("Authorization", "").strip())
-        key = m.group(1) if m else None
-        known = key is not None and key in self.api_keys
-        return key, known and key not in self.revoked, known and key in self.revoked
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -197,12 +93,6 @@ class SandboxPivotal:
         for name, value in decision.headers().items():
             resp.headers.setdefault(name, value)
         return resp
-
-    # ---- webhooks -----------------------------------------------------------------------
-    def deliver_to(self, url: str, secret: str) -> WebhookTarget:
-        """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
-        self.webhooks = WebhookTarget(url, secret)
-        return self.webhooks
 
     # ---- lifecycle ----------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from bot.sandbox.deliveries import WebhookSender, envelope
-from bot.sandbox.faults import error_response
-from bot.sandbox.formats import format_timestamp
-from bot.sandbox.store import CustomerStore
+from bot.sandbox.pivotal.deliveries import WebhookSender, envelope
+from bot.sandbox.pivotal.faults import error_response
+from bot.sandbox.pivotal.formats import format_timestamp
+from bot.sandbox.pivotal.store import CustomerStore
 
 log = logging.getLogger(__name__)
 

@@ -6,17 +6,14 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.sandbox.edits import patch_customer
-from bot.sandbox.faults import error_response
-from bot.sandbox.formats import format_timestamp
-from bot.sandbox.store import parse_cursor
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import SandboxPivotal
+from bot.sandbox.pivotal.edits import patch_customer
+from bot.sandbox.pivotal.faults import error_response
+from bot.sandbox.pivotal.formats import format_timestamp
+from bot.sandbox.pivotal.state import SandboxState
+from bot.sandbox.pivotal.store import parse_cursor
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _INT = re.compile(r"[+-]?[0-9]+")
@@ -39,7 +36,7 @@ async def call_route(request: web.Request, handler: Handler) -> web.StreamRespon
 class Endpoints:
     """The API's handlers for one sandbox Pivotal (its store, keys and webhook target)."""
 
-    def __init__(self, pivotal: SandboxPivotal):
+    def __init__(self, pivotal: SandboxState):
         self.pivotal = pivotal
 
     async def health(self, request: web.Request) -> web.Response:

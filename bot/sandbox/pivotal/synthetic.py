@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any, TypeVar
 
-from bot.sandbox.formats import (
+from bot.sandbox.pivotal.formats import (
     SLACK_ID_ALPHABET,
     STRIPE_ALPHABET,
     b36,

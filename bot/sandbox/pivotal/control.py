@@ -9,17 +9,33 @@ benchmarks serve the same routes on a port of their own.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from bot.sandbox.faults import error_response
-
-if TYPE_CHECKING:
-    from bot.sandbox.server import SandboxPivotal
-    from bot.sandbox.slack import FakeSlack
+from bot.sandbox.pivotal.faults import error_response
+from bot.sandbox.pivotal.state import SandboxState
 
 PREFIX = "/_sandbox/"
+
+
+class ResponsePost(Protocol):
+    """One POST the fake Slack received at a response_url."""
+
+    @property
+    def token(self) -> str: ...
+    @property
+    def body(self) -> dict[str, Any]: ...
+    @property
+    def at(self) -> float: ...
+
+
+class ResponseSink(Protocol):
+    """The fake Slack as the controls read it: its response_url posts, oldest first."""
+
+    @property
+    def responses(self) -> Sequence[ResponsePost]: ...
 
 
 class Controls:
@@ -27,8 +43,8 @@ class Controls:
 
     def __init__(
         self,
-        pivotal: SandboxPivotal,
-        slack: FakeSlack | None = None,
+        pivotal: SandboxState,
+        slack: ResponseSink | None = None,
         held_back: list[dict[str, Any]] | None = None,
     ):
         self.pivotal = pivotal

@@ -13,8 +13,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sandbox.formats import STRIPE_ALPHABET, b36, cuid, epoch_ms, format_timestamp, slugify
-from bot.sandbox.synthetic import BASE_MS, SPAN_MS, synthetic_customer
+from bot.sandbox.pivotal.formats import (
+    STRIPE_ALPHABET,
+    b36,
+    cuid,
+    epoch_ms,
+    format_timestamp,
+    slugify,
+)
+from bot.sandbox.pivotal.synthetic import BASE_MS, SPAN_MS, synthetic_customer
 
 __all__ = [
     "ACME_ID",

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from bot.sandbox.formats import format_timestamp
+from bot.sandbox.pivotal.formats import format_timestamp
 
 SANDBOX_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"pivotal-sandbox-webhook-key-01").decode()
 

@@ -1,0 +1,130 @@
+"""What the sample Pivotal holds while it serves: data, keys, faults, webhooks and its request log.
+
+The route handlers (``endpoints.py``) and the controls (``control.py``) read and steer this;
+``server.py`` adds the request pipeline and the lifecycle on top.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.edits import WebhookTarget
+from bot.sandbox.pivotal.faults import Fault, FaultInjector
+from bot.sandbox.pivotal.ratelimit import SlidingWindowLimiter
+from bot.sandbox.pivotal.store import CustomerStore
+
+API_PREFIX = "/api/v1"
+CUSTOMERS = API_PREFIX + "/customers"
+_BEARER = re.compile(r"bearer ([^\s]+)", re.IGNORECASE)
+
+
+@dataclass
+class RecordedRequest:
+    """One request seen by the sandbox. The API key itself is never stored."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]  # without Authorization
+    authorized: bool  # a known, non-revoked key was presented
+    key_prefix: str | None  # first 12 chars of the presented key (safe to log)
+    at: float  # time.monotonic() on arrival
+    status: int = 0  # HTTP status once answered (0 while pending / hung)
+
+
+class SandboxState:
+    """The sample Pivotal's state; ``SandboxPivotal`` serves it (arguments are described there)."""
+
+    def __init__(
+        self,
+        customers: list[dict[str, Any]] | None = None,
+        *,
+        api_keys: Iterable[str] = ("pivotal_test_sandbox",),
+        rate_limit: int = 600,
+        latency: float = 0.0,
+        window: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api_keys: list[str] = list(api_keys)
+        self.revoked: set[str] = set()
+        self.limiter = SlidingWindowLimiter(rate_limit, window, clock)
+        self.latency = latency
+        self.faults = FaultInjector()
+        self.store = CustomerStore(sample_customers() if customers is None else customers)
+        # Where PATCHed customers are announced (a bot's /pivotal/webhooks), if anywhere.
+        self.webhooks: WebhookTarget | None = None
+        self.requests: list[RecordedRequest] = []
+
+    # ---- data, keys, faults, log --------------------------------------------------------
+    @property
+    def customers(self) -> list[dict[str, Any]]:
+        """Visible (not deleted) customers, newest first."""
+        return self.store.all()
+
+    def upsert(self, customer: dict[str, Any]) -> None:
+        """Insert or replace a customer (matched on ``id``, else ``display_id``)."""
+        self.store.upsert(customer)
+
+    def delete(self, display_id: int) -> bool:
+        """Soft delete: GET 404s and lists skip it afterwards. False if not found."""
+        return self.store.delete(display_id)
+
+    def revoke_key(self, key: str) -> None:
+        self.revoked.add(key)
+
+    def restore_key(self, key: str) -> None:
+        self.revoked.discard(key)
+
+    def key_state(self, request: web.Request) -> tuple[str | None, bool, bool]:
+        """(presented key, accepted, revoked)."""
+        m = _BEARER.fullmatch(request.headers.get("Authorization", "").strip())
+        key = m.group(1) if m else None
+        known = key is not None and key in self.api_keys
+        return key, known and key not in self.revoked, known and key in self.revoked
+
+    @property
+    def fault(self) -> Fault | None:
+        return self.faults.fault
+
+    def set_fault(
+        self, mode: str | None, *, count: int | None = None, paths: str = "customers", **opts: Any
+    ) -> None:
+        """Inject ``mode`` (one of ``FAULT_MODES``) or clear it with None (also un-hangs).
+
+        count: only the next N matching requests, then it clears itself (None = until cleared).
+        paths: "customers" (/customers endpoints; plus /me for "revoked") or "all".
+        opts: ``retry_after`` (rate_limited, default 7), ``seconds`` (slow, default 1.0).
+        """
+        self.faults.set(mode, count, paths, opts)
+
+    def reset(self) -> None:
+        """Clear faults, release hung requests, restore revoked keys, empty rate-limit windows.
+        Leaves data, ``latency`` and the request log alone."""
+        self.faults.clear()
+        self.revoked.clear()
+        self.limiter.reset()
+
+    def clear_requests(self) -> None:
+        self.requests.clear()
+
+    def customer_gets(self) -> int:
+        """Number of ``GET /customers/{id}`` requests recorded."""
+        prefix = CUSTOMERS + "/"
+        return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix))
+
+    def list_calls(self) -> int:
+        """Number of ``GET /customers`` (list) requests recorded."""
+        return sum(1 for r in self.requests if r.method == "GET" and r.path == CUSTOMERS)
+
+    # ---- webhooks -----------------------------------------------------------------------
+    def deliver_to(self, url: str, secret: str) -> WebhookTarget:
+        """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
+        self.webhooks = WebhookTarget(url, secret)
+        return self.webhooks
