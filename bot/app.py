@@ -19,7 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.message import CardSettings
 from bot.config import Settings
 from bot.logs import event
+from bot.lookup.changed import ChangeHandler, CustomerChanged, Subscribers
+from bot.lookup.changes import Changes, LookupCopies
 from bot.lookup.directory import Directory
+from bot.lookup.feed import FeedLiveness
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
@@ -41,10 +44,14 @@ from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
+from bot.state.changefeed import RedisChangeFeed
 from bot.state.wiring import Stores, build_stores
+from bot.store.wiring import Durable, build_durable
 from bot.webhooks.hooks import Hooks, build_hooks
 
 log = logging.getLogger(__name__)
+
+SIGNALS_KEPT = 50_000  # the signal book's bound: what is loaded from the durable tier
 
 
 @dataclass
@@ -59,7 +66,8 @@ class Deps:
     slack: AsyncWebClient
     sharing: ChannelSharing
     identity: BotIdentity
-    stores: Stores = field(default_factory=Stores.in_memory)
+    stores: Stores
+    durable: Durable
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
@@ -85,10 +93,15 @@ class Deps:
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
+            if await self.durable.open():
+                self.signals.load(await self.durable.signals.load(limit=SIGNALS_KEPT))
             if self.hooks is not None:
-                refetch = asyncio.create_task(self.hooks.refetcher.run(), name="refetch")
-                follow = asyncio.create_task(self.hooks.follow(), name="changes")
-                self.background += [refetch, follow]
+                hooks = self.hooks
+                self.background += [
+                    asyncio.create_task(hooks.refetcher.run(), name="refetch"),
+                    asyncio.create_task(hooks.tail(), name="changes"),
+                    asyncio.create_task(hooks.recover(), name="inbox"),
+                ]
             if self.live is not None:
                 self.background.append(asyncio.create_task(self.live.run(), name="live"))
 
@@ -103,6 +116,7 @@ class Deps:
         self.background.clear()
         await self.pivotal.aclose()
         await self.stores.aclose()
+        await self.durable.aclose()
 
     @property
     def events(self) -> EventLog:
@@ -118,6 +132,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     timer = timer or time.time
     deadline = settings.pivotal_timeout_seconds
     stores = build_stores(settings)
+    durable = build_durable(settings)
     governor = RateGovernor(
         budget=stores.budget, assumed_limit=30 if settings.pivotal_key_is_test else 60
     )
@@ -128,12 +143,15 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         deadline=deadline,
         read_timeout=min(2.5, deadline * 0.55),
     )
+    feed = _webhook_feed(settings)
     directory = Directory(
         pivotal,
         refresh_seconds=settings.directory_refresh_seconds,
         timer=timer,
         shared=stores.directory,
+        interval=_walk_interval(settings, feed),
     )
+    signals = SignalBook()
     lookup = CustomerLookup(
         pivotal,
         directory,
@@ -141,6 +159,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         timer=timer,
         store=stores.copies,
         flights=stores.flights,
+        signals=signals,
+        kept_fresh=feed.covers if feed is not None else None,
     )
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
@@ -156,14 +176,23 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         intercom_app_id=settings.intercom_app_id,
         stripe_test_mode=settings.stripe_test_mode,
     )
-    signals = SignalBook()
-    lookup.signals = signals
-    hooks = build_hooks(
-        settings, pivotal, directory, lookup, timer=timer, signals=signals, redis=stores.redis
+    live = _live_cards(settings, slack, lookup, cards, stores) if feed is not None else None
+    peers = RedisChangeFeed(stores.redis) if feed is not None and stores.redis else None
+    changes = Changes(
+        LookupCopies(lookup),
+        signals,
+        subscribers=Subscribers(
+            every_replica=(_redraw(live),) if live is not None else (),
+            once=(peers.share,) if peers is not None else (),
+        ),
+        kept=durable.signals,
     )
-    live = _live_cards(settings, slack, lookup, cards, stores) if hooks is not None else None
-    if hooks is not None and live is not None:
-        hooks.changes.on_change(live.changed)
+    hooks = (
+        build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
+                    shared_inbox=durable.database.shared, redis=stores.redis, peers=peers)
+        if feed is not None
+        else None
+    )  # fmt: skip
     return Deps(
         settings,
         pivotal,
@@ -176,10 +205,35 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         ),
         BotIdentity(slack),
         stores,
+        durable,
         signals=signals,
         hooks=hooks,
         live=live,
     )
+
+
+def _webhook_feed(settings: Settings) -> FeedLiveness | None:
+    """Whether Pivotal still delivers, when a webhook secret is set."""
+    if settings.pivotal_webhook_secret is None:
+        return None
+    return FeedLiveness(quiet_seconds=settings.webhook_quiet_seconds)
+
+
+def _walk_interval(settings: Settings, feed: FeedLiveness | None) -> Callable[[], float]:
+    """With deliveries arriving the walk is a slow reconcile (deletes send no event)."""
+    reconcile, poll = settings.directory_reconcile_seconds, settings.directory_refresh_seconds
+    if feed is None:
+        return lambda: poll
+    return lambda: reconcile if feed.live else poll
+
+
+def _redraw(live: LiveCards) -> ChangeHandler:
+    """Live cards as a subscriber on every replica (the shared registry redraws once)."""
+
+    async def redraw(change: CustomerChanged) -> None:
+        live.changed(change.display_id)
+
+    return redraw
 
 
 def _live_cards(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -23,10 +24,13 @@ from pydantic_settings import (
 
 from bot import config_messages
 from bot.pivotal.webhooks import parse_secrets
+from bot.store.url import database_url_problem
 
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
 DEFAULT_PIVOTAL_APP_URL = "https://my.pivotal.app"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# The durable tier without DATABASE_URL: this file in the working directory.
+DEFAULT_DATABASE_FILE = "pivotal-bot.db"
 
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
@@ -94,6 +98,8 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65_535)  # 0: any free port
     log_level: str = "INFO"
     redis_url: SecretStr | None = None  # may carry a password
+    database_url: SecretStr | None = None  # likewise; unset: a SQLite file (DEFAULT_DATABASE_FILE)
+    dyno: str | None = None  # set by Heroku on every dyno, whose disk is wiped on restart
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -129,6 +135,16 @@ class Settings(BaseSettings):
         if value is None or not value.get_secret_value().strip():
             return None
         problem = redis_url_problem(value.get_secret_value().strip())
+        if problem:
+            raise ValueError(problem)
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        problem = database_url_problem(value.get_secret_value().strip())
         if problem:
             raise ValueError(problem)
         return SecretStr(value.get_secret_value().strip())
@@ -183,6 +199,29 @@ class Settings(BaseSettings):
     @property
     def slack_url(self) -> str:
         return str(self.slack_api_url).rstrip("/") + "/"
+
+    @property
+    def durable_url(self) -> str:
+        """DATABASE_URL, or the SQLite file in the working directory when it is unset."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{Path(DEFAULT_DATABASE_FILE).resolve()}"
+
+    def durable_warnings(self) -> list[str]:
+        """Why the durable tier may not keep what it is told, for start-up and `check`."""
+        if self.database_url is not None:
+            return []
+        if self.dyno:
+            return [
+                "DATABASE_URL is unset on Heroku: the dyno's disk is wiped on every restart, "
+                "and the SQLite file with it (add Heroku Postgres)"
+            ]
+        if self.redis_url is not None:
+            return [
+                "REDIS_URL is set but DATABASE_URL is not: each replica keeps its own "
+                "durable state in its own SQLite file (set DATABASE_URL to one PostgreSQL)"
+            ]
+        return []
 
     @property
     def log_level_number(self) -> int:

@@ -7,7 +7,9 @@ import os
 import pytest
 from pydantic import AliasChoices
 
+from bot import config
 from bot.config import Settings
+from tests.postgres_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 
 def bot_variables() -> frozenset[str]:
@@ -28,8 +30,13 @@ BOT_VARIABLES = bot_variables()
 
 
 @pytest.fixture(autouse=True)
-def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unset every variable the bot reads for the test, restoring them afterwards."""
+def clean_environ(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Unset every variable the bot reads for the test, restoring them afterwards; the
+    default SQLite file (no DATABASE_URL) lives in a folder of the test's own."""
     for key in list(os.environ):
         if key.upper() in BOT_VARIABLES:
             monkeypatch.delenv(key)
+    folder = tmp_path_factory.mktemp("durable")
+    monkeypatch.setattr(config, "DEFAULT_DATABASE_FILE", str(folder / "pivotal-bot.db"))

@@ -148,6 +148,7 @@ class Directory:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         shared: DirectoryShare | None = None,
+        interval: Callable[[], float] | None = None,
     ):
         self._client = client
         self._shared = shared
@@ -163,7 +164,7 @@ class Directory:
         self._walking: asyncio.Task[WalkStats] | None = None
         self._renaming: asyncio.Task[None] | None = None
         # How long to wait between walks, asked after each one (webhooks slow it down).
-        self.interval: Callable[[], float] = lambda: self._refresh
+        self._interval = interval if interval is not None else lambda: self._refresh
 
     @property
     def ready(self) -> bool:
@@ -214,7 +215,7 @@ class Directory:
     @property
     def refresh_seconds(self) -> float:
         """How long a walked list counts as current (longer while webhooks keep it live)."""
-        return self.interval()
+        return self._interval()
 
     async def walk(self) -> WalkStats:
         """Walk now, or join the walk already under way (one walk at a time)."""
@@ -260,7 +261,7 @@ class Directory:
                 delay = await self._shared.refresh(self) if self._shared else None
                 if delay is None:
                     await self.walk()
-                    delay = self.interval()
+                    delay = self._interval()
                 failures, self.last_error = 0, None
             except PivotalError as exc:
                 failures, self.last_error = failures + 1, exc

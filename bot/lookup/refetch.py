@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable
 
 from bot.logs import event
 from bot.lookup.changes import Changes
-from bot.lookup.directory import Directory
+from bot.lookup.directory import Directory, Snapshot
 from bot.pivotal.client import PAGE_SIZE, PivotalClient
 from bot.pivotal.errors import CustomerNotFound, PivotalError
+from bot.pivotal.models import Customer
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ class Refetcher:
         self._sleep = sleep
         self._pending: dict[int, None] = {}  # insertion-ordered set of display_ids
         self._wake = asyncio.Event()
-        # Called with the display_id after a GET changed the copy (to share it onwards).
-        self.on_refetched: Callable[[int], Awaitable[None]] | None = None
         self.gets = 0
         self.walks = 0
 
@@ -93,8 +92,6 @@ class Refetcher:
         changed = await self._changes.refreshed(customer)
         event(log, "pivotal.refetch", display_id=display_id, changed=changed,
               ms=(time.monotonic() - started) * 1000)  # fmt: skip
-        if changed and self.on_refetched is not None:
-            await self.on_refetched(display_id)
 
     def _walk_threshold(self) -> int:
         if self._walk_above is not None:
@@ -104,11 +101,17 @@ class Refetcher:
     async def _walk(self, waiting: list[int]) -> None:
         self.walks += 1
         event(log, "pivotal.refetch.walk", customers=len(waiting))
+        before = {did: snap.customer if (snap := self._changes.best(did)) else None
+                  for did in waiting}  # fmt: skip
         try:
             await self._directory.walk()
         except PivotalError as exc:
             event(log, "pivotal.refetch.failed", logging.WARNING, customers=len(waiting),
                   error=type(exc).__name__)  # fmt: skip
             return
-        for display_id in waiting:
-            self._changes.notify(display_id)
+        walked = {did: (before[did], _customer(self._directory.get(str(did)))) for did in waiting}
+        await self._changes.walked(walked)
+
+
+def _customer(snap: Snapshot | None) -> Customer | None:
+    return snap.customer if snap is not None else None

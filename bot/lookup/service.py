@@ -113,6 +113,8 @@ class CustomerLookup:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         store: CopyStore | None = None,
         flights: SingleFlight | None = None,
+        signals: SignalBook | None = None,
+        kept_fresh: Callable[[float], bool] | None = None,
     ):
         self._client = client
         self._directory = directory
@@ -129,8 +131,8 @@ class CustomerLookup:
         self._flights = flights if flights is not None else LocalFlights()
         self._auth_failed_logged = False
         # Past the TTL, a copy stays fresh while webhooks keep it current (lookup/feed.py).
-        self.kept_fresh: Callable[[float], bool] = lambda fetched_at: False
-        self.signals: SignalBook | None = None
+        self._kept_fresh = kept_fresh if kept_fresh is not None else _never
+        self._signals = signals  # health and owner, when webhooks told them
 
     def best_copy(self, ref: str) -> Snapshot | None:
         """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
@@ -174,10 +176,10 @@ class CustomerLookup:
         if fresh is not None:
             return self._found(*fresh)
         best = self._copies.best(ref)
-        return self._found(best, "cache") if best and self.kept_fresh(best.fetched_at) else None
+        return self._found(best, "cache") if best and self._kept_fresh(best.fetched_at) else None
 
     def _found(self, snap: Snapshot, source: Source) -> Found:
-        told = self.signals.get(snap.customer.display_id) if self.signals else None
+        told = self._signals.get(snap.customer.display_id) if self._signals else None
         return Found(snap, source, told)
 
     def _listed(self, query: ChannelQuery | SlugQuery | NameQuery) -> Outcome | _Fetch:
@@ -263,6 +265,10 @@ class CustomerLookup:
         if isinstance(exc, PivotalRateLimited):
             return Failed("rate_limited", exc.retry_after)
         return Failed("unavailable")
+
+
+def _never(fetched_at: float) -> bool:
+    return False
 
 
 def _help(query: HelpQuery | InvalidQuery) -> NeedsHelp:

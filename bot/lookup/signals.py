@@ -68,6 +68,15 @@ class SignalBook:
         self._signals[display_id] = merged
         return merged != old
 
+    def load(self, kept: list[KeptSignals]) -> None:
+        """What the durable tier kept (newest first), under anything heard since start-up."""
+        for row in reversed(kept):
+            if row.display_id in self._last_event:
+                continue
+            self._last_event[row.display_id] = row.last_event_at
+            if row.signals is not None:
+                self._signals[row.display_id] = row.signals
+
     def put(self, display_id: int, signals: Signals) -> None:
         """Replace (for a replica told by another one)."""
         self._signals[display_id] = signals

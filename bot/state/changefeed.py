@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bot.logs import event
+from bot.lookup.changed import CustomerChanged
 from bot.state.redis import SharedRedis
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ MAX_LEN = 10_000  # about a nightly recompute's worth of changes
 
 
 class RedisChangeFeed:
-    """Publish this replica's applied changes; follow the others'."""
+    """Publish this replica's applied changes; tail the others'."""
 
     def __init__(
         self,
@@ -45,8 +46,8 @@ class RedisChangeFeed:
         self._last: str | None = None
 
     @property
-    def following(self) -> bool:
-        """True once `follow` knows where the stream stands (changes from then on arrive)."""
+    def tailing(self) -> bool:
+        """True once `tail` knows where the stream stands (changes from then on arrive)."""
         return self._last not in (None, "$")
 
     async def publish(self, change: dict[str, Any]) -> bool:
@@ -59,7 +60,20 @@ class RedisChangeFeed:
 
         return await self._redis.run("changes.publish", op, False)
 
-    async def follow(self, apply: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    async def share(self, change: CustomerChanged) -> None:
+        """Pass a change applied here on to the others (a `once` subscriber of Changes)."""
+        if change.cause not in ("webhook", "refetch"):
+            return  # each replica walks (or loads the walked list) for itself
+        after, told = change.after, change.signals_after
+        await self.publish(
+            {
+                "display_id": change.display_id,
+                "customer": after.model_dump(mode="json") if after else None,
+                "signals": told.model_dump(mode="json", exclude_none=True) if told else None,
+            }
+        )
+
+    async def tail(self, apply: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         """Apply every change other replicas publish from now on (runs until cancelled)."""
         self._last = await self._latest()
         while True:

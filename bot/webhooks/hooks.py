@@ -1,10 +1,17 @@
-"""The webhook side of the bot, built once when PIVOTAL_WEBHOOK_SECRET is set."""
+"""The webhook side of the bot: record verified events durably, apply them, finish leftovers.
+
+A verified delivery is committed to the inbox (bot.lookup.feed.Inbox, SQL) before Pivotal
+hears 2xx; it is applied after the answer and marked done. An entry recorded but never
+marked done (a crash, SIGKILL, a restart) is claimed again once its lease runs out, by
+this process at start-up or by any replica sharing the database.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,15 +20,28 @@ from standardwebhooks.webhooks import Webhook
 
 from bot.config import Settings
 from bot.logs import event
-from bot.lookup.changes import Changes, LookupCopies
+from bot.lookup.changes import Changes
 from bot.lookup.directory import Directory
-from bot.lookup.feed import SEEN_FOR_SECONDS, FeedLiveness, SeenEvents
+from bot.lookup.feed import (
+    SEEN_FOR_SECONDS,
+    FeedLiveness,
+    Inbox,
+    InboxEntry,
+    InboxUnavailable,
+    SeenEvents,
+)
 from bot.lookup.refetch import Refetcher
-from bot.lookup.service import CustomerLookup
-from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.models import Customer, Signals
-from bot.pivotal.webhooks import CustomerEvent, OtherEvent, Ping, WebhookEvent, parse_secrets
+from bot.pivotal.webhooks import (
+    CustomerEvent,
+    OtherEvent,
+    Ping,
+    WebhookEvent,
+    WebhookRejected,
+    parse_event,
+    parse_secrets,
+)
 from bot.state.changefeed import RedisChangeFeed
 from bot.state.memory import MemoryEvents
 from bot.state.redis import SharedRedis
@@ -29,28 +49,60 @@ from bot.state.shared import SharedEvents
 
 log = logging.getLogger(__name__)
 
+LEASE_SECONDS = 60.0  # an entry being applied is left alone by other replicas this long
+RECOVER_EVERY_SECONDS = 5.0
+PURGE_EVERY_SECONDS = 3600.0
+RETRY_SECONDS = 30.0  # an entry whose application failed is tried again after this
+
 
 @dataclass
 class Hooks:
-    """Verifiers, dedupe, the feed's liveness, and where verified events go."""
+    """Verifiers, the durable inbox, the feed's liveness, and where verified events go."""
 
     verifiers: tuple[Webhook, ...]
-    seen: SeenEvents
+    inbox: Inbox
     feed: FeedLiveness
     changes: Changes
     refetcher: Refetcher
-    shared: RedisChangeFeed | None = None  # with REDIS_URL: changes reach every replica
+    # Replicas that keep separate inboxes (SQLite files) dedupe through Redis as well.
+    seen: SeenEvents | None = None
+    peers: RedisChangeFeed | None = None  # with REDIS_URL: changes reach every replica
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     applied: int = field(default=0)
+    recovered: int = field(default=0)
+    failed: int = field(default=0)
+
+    async def record(self, hook: WebhookEvent, body: bytes) -> InboxEntry | None:
+        """Commit a verified delivery; None when it was recorded (or claimed) before."""
+        entry = await self.inbox.record(hook.id, body, lease_seconds=LEASE_SECONDS)
+        if entry is None:
+            return None
+        if self.seen is not None and not await self.seen.first_time(hook.id):
+            await self.inbox.done(entry.id)  # another replica's own inbox holds it
+            return None
+        return entry
+
+    async def finish(self, entry: InboxEntry, hook: WebhookEvent) -> None:
+        """Apply a recorded event and mark it done; a failure leaves it for a retry."""
+        try:
+            await self.handle(hook)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the inbox's boundary: whatever failed is retried
+            self.failed += 1
+            event(log, "pivotal.webhook.apply_failed", logging.ERROR, event_id=entry.event_id,
+                  attempts=entry.attempts, error=type(exc).__name__)  # fmt: skip
+            await self.inbox.retry_later(entry.id, type(exc).__name__, delay_seconds=RETRY_SECONDS)
+            return
+        await self.inbox.done(entry.id)
 
     async def handle(self, hook: WebhookEvent) -> None:
-        """Apply one new verified event (after the answer has gone)."""
+        """Apply one new verified event."""
         match hook:
             case CustomerEvent():
                 applied = await self.changes.apply(hook)
                 if applied.refetch:
                     self.refetcher.mark(applied.display_id)
-                if applied.changed:
-                    await self.share(applied.display_id)
                 self.applied += 1
             case Ping():
                 event(log, "pivotal.webhook.ping", event_id=hook.id)
@@ -58,19 +110,36 @@ class Hooks:
                 event(log, "pivotal.webhook.ignored", type=hook.type, event_id=hook.id,
                       reason=reason)  # fmt: skip
 
-    async def share(self, display_id: int) -> None:
-        """Tell the other replicas about a change applied here (with REDIS_URL)."""
-        if self.shared is not None:
-            await self.shared.publish(self._change_of(display_id))
+    async def recover(self) -> None:
+        """Finish entries left undone (here before a restart, or by a replica that died);
+        purge done ones past the dedupe horizon. Runs until cancelled."""
+        purged_at = 0.0
+        while True:
+            try:
+                await self.recover_once()
+                if time.monotonic() - purged_at >= PURGE_EVERY_SECONDS:
+                    purged_at = time.monotonic()
+                    gone = await self.inbox.purge(older_than_seconds=SEEN_FOR_SECONDS)
+                    event(log, "pivotal.webhook.purged", entries=gone)
+            except InboxUnavailable as exc:  # the database is away: try again next round
+                event(log, "pivotal.webhook.recover_failed", logging.WARNING,
+                      error=type(exc).__name__)  # fmt: skip
+            await self.sleep(RECOVER_EVERY_SECONDS)
 
-    def _change_of(self, display_id: int) -> dict[str, Any]:
-        copy = self.changes.best(display_id)
-        told = self.changes.signals.get(display_id)
-        return {
-            "display_id": display_id,
-            "customer": copy.customer.model_dump(mode="json") if copy else None,
-            "signals": told.model_dump(mode="json", exclude_none=True) if told else None,
-        }
+    async def recover_once(self) -> int:
+        """Claim and finish the entries whose lease has run out; how many there were."""
+        entries = await self.inbox.claim(limit=100, lease_seconds=LEASE_SECONDS)
+        for entry in entries:
+            try:
+                hook = parse_event(entry.body)
+            except WebhookRejected as exc:  # verified once, so not expected: keep the reason
+                await self.inbox.retry_later(entry.id, str(exc), delay_seconds=SEEN_FOR_SECONDS)
+                continue
+            event(log, "pivotal.webhook.recovered", event_id=entry.event_id,
+                  attempts=entry.attempts)  # fmt: skip
+            self.recovered += 1
+            await self.finish(entry, hook)
+        return len(entries)
 
     async def receive(self, change: dict[str, Any]) -> None:
         """A change another replica applied: take it here too (newer still wins)."""
@@ -83,49 +152,40 @@ class Hooks:
         except (KeyError, TypeError, ValueError, ValidationError):
             event(log, "pivotal.webhook.shared_unreadable", logging.WARNING)
             return
-        if signals is not None:
-            self.changes.signals.put(display_id, signals)
-        # Notified even when this replica already held the copy (pulled from Redis first):
-        # the change is real, and the live-card registry keeps a card from being redrawn
-        # twice for it.
-        if customer is None or not await self.changes.refreshed(customer):
-            self.changes.notify(display_id)
+        await self.changes.from_peer(display_id, customer, signals)
 
-    async def follow(self) -> None:
-        if self.shared is not None:
-            await self.shared.follow(self.receive)
+    async def tail(self) -> None:
+        """Take the changes other replicas publish, until cancelled (with REDIS_URL)."""
+        if self.peers is not None:
+            await self.peers.tail(self.receive)
 
 
 def build_hooks(
     settings: Settings,
     pivotal: PivotalClient,
     directory: Directory,
-    lookup: CustomerLookup,
+    changes: Changes,
+    feed: FeedLiveness,
+    inbox: Inbox,
     *,
-    timer: Callable[[], float] = time.monotonic,
-    signals: SignalBook | None = None,
+    shared_inbox: bool,
     redis: SharedRedis | None = None,
+    peers: RedisChangeFeed | None = None,
 ) -> Hooks | None:
     """The webhook parts for `settings`, or None when no secret is configured."""
     secret = settings.pivotal_webhook_secret
     if secret is None:
         return None
-    feed = FeedLiveness(quiet_seconds=settings.webhook_quiet_seconds, timer=timer)
-    changes = Changes(LookupCopies(lookup), signals if signals is not None else SignalBook())
-    lookup.kept_fresh = feed.covers
-    reconcile, poll = settings.directory_reconcile_seconds, settings.directory_refresh_seconds
-    # With deliveries arriving the walk is a slow reconcile (deletes send no event).
-    directory.interval = lambda: reconcile if feed.live else poll
-    hooks = Hooks(
+    return Hooks(
         verifiers=parse_secrets(secret.get_secret_value()),
-        seen=_memory_seen() if redis is None else _SharedSeen(redis),
+        inbox=inbox,
         feed=feed,
         changes=changes,
         refetcher=Refetcher(pivotal, directory, changes),
-        shared=RedisChangeFeed(redis) if redis is not None else None,
+        # One PostgreSQL inbox dedupes for every replica; separate SQLite files need Redis.
+        seen=_SharedSeen(redis) if redis is not None and not shared_inbox else None,
+        peers=peers,
     )
-    hooks.refetcher.on_refetched = hooks.share  # what a refetch brought reaches every replica
-    return hooks
 
 
 class _SharedSeen:
@@ -137,8 +197,3 @@ class _SharedSeen:
 
     async def first_time(self, event_id: str) -> bool:
         return await self._events.first_time(f"pivotal:{event_id}")
-
-
-def _memory_seen() -> MemoryEvents:
-    """Event ids in this process for 7 days, the newest 100,000 of them."""
-    return MemoryEvents(ttl=SEEN_FOR_SECONDS, max_entries=100_000)

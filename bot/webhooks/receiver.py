@@ -1,13 +1,15 @@
-"""POST /pivotal/webhooks: read within a size bound, verify, dedupe, answer, then apply."""
+"""POST /pivotal/webhooks: read within a size bound, verify, record durably, answer, apply."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 from bot.logs import event
+from bot.lookup.feed import InboxUnavailable
 from bot.pivotal.webhooks import (
     MAX_BODY_BYTES,
     WebhookRejected,
@@ -23,6 +25,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WEBHOOKS_PATH = "/pivotal/webhooks"
+RECORD_TIMEOUT_SECONDS = 1.0  # past this, 503: Pivotal delivers again, nothing is lost
 
 
 class BodyTooLarge(Exception):
@@ -30,7 +33,7 @@ class BodyTooLarge(Exception):
 
 
 class WebhookReceiver:
-    """The ASGI side of Pivotal's webhooks; the work itself runs after the 2xx."""
+    """The ASGI side of Pivotal's webhooks: 2xx only once the delivery is committed."""
 
     def __init__(
         self,
@@ -38,10 +41,12 @@ class WebhookReceiver:
         spawn: Callable[[Coroutine[Any, Any, None]], None],
         *,
         max_body: int = MAX_BODY_BYTES,
+        record_timeout: float = RECORD_TIMEOUT_SECONDS,
     ):
         self._hooks = hooks
         self._spawn = spawn
         self._max_body = max_body
+        self._record_timeout = record_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
@@ -59,14 +64,21 @@ class WebhookReceiver:
             await respond(send, exc.status, {"error": str(exc)})
             return
         self._hooks.feed.heard()
-        if not await self._hooks.seen.first_time(hook.id):
+        try:
+            entry = await asyncio.wait_for(self._hooks.record(hook, body), self._record_timeout)
+        except (InboxUnavailable, TimeoutError) as exc:
+            event(log, "pivotal.webhook.unrecorded", logging.ERROR, event_id=hook.id,
+                  error=type(exc).__name__)  # fmt: skip
+            await respond(send, 503, {"error": "could not record the delivery; send it again"})
+            return
+        if entry is None:
             event(log, "pivotal.webhook.duplicate", event_id=hook.id, delivery=delivery.message_id)
             await respond(send, 200, {"status": "duplicate"})
             return
         event(log, "pivotal.webhook.received", type=getattr(hook, "type", "webhook.ping"),
               event_id=hook.id, delivery=delivery.message_id)  # fmt: skip
         await respond(send, 202, {"status": "accepted"})
-        self._spawn(self._hooks.handle(hook))
+        self._spawn(self._hooks.finish(entry, hook))
 
 
 async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
@@ -11,6 +12,8 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
+from bot.lookup.changed import CustomerChanged, Subscribers
+from bot.lookup.changes import Changes, LookupCopies
 from bot.sandbox.pivotal.data import ACME_ID
 from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from tests.scenarios.harness import Harness, running_bot, until
@@ -123,21 +126,31 @@ async def test_metrics_count_applied_webhooks_and_live_card_updates(bot: Harness
 async def test_a_change_from_another_replica_is_told_even_when_the_copy_is_already_here(
     bot: Harness,
 ) -> None:
-    hooks = bot.deps.hooks
-    assert hooks is not None
-    told: list[int] = []
-    hooks.changes.on_change(told.append)
+    assert bot.deps.hooks is not None
+    heard: list[CustomerChanged] = []
+
+    async def hear(change: CustomerChanged) -> None:
+        heard.append(change)
+
+    async def never(change: CustomerChanged) -> None:
+        raise AssertionError("a peer's change reached a once-per-change subscriber")
+
+    subscribers = Subscribers(every_replica=(hear,), once=(never,))
+    changes = Changes(LookupCopies(bot.deps.lookup), bot.deps.signals, subscribers=subscribers)
+    hooks = dataclasses.replace(bot.deps.hooks, changes=changes)
     await bot.lookup("42")
     copy = hooks.changes.best(42)
     assert copy is not None
     # The other replica's copy arrived here first through the shared cache.
     change = {"display_id": 42, "customer": copy.customer.model_dump(mode="json")}
     await hooks.receive(change)
-    assert told == [42]
+    assert [c.display_id for c in heard] == [42]
     await hooks.receive({"display_id": 42, "customer": None, "signals": {"health_score": 40}})
-    assert told == [42, 42]
+    assert [c.display_id for c in heard] == [42, 42]
+    assert heard[1].signals_after is not None and heard[1].signals_after.health_score == 40
+    assert {c.origin for c in heard} == {"peer"}
     await hooks.receive({"display_id": "not a number"})  # unreadable: logged, nothing told
-    assert told == [42, 42]
+    assert len(heard) == 2
 
 
 async def share_from_the_modal(bot: Harness, channel: str) -> dict[str, Any]:

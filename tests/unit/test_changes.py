@@ -11,6 +11,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from bot.lookup.changed import CustomerChanged, Subscribers
 from bot.lookup.changes import Changes
 from bot.lookup.directory import Directory, Snapshot
 from bot.lookup.feed import FeedLiveness
@@ -61,6 +62,27 @@ class Copies:
         self.rows[customer.display_id] = Snapshot(customer, 1000.0, T0)
 
 
+class Heard:
+    """Records what each kind of subscriber was told."""
+
+    def __init__(self) -> None:
+        self.every: list[CustomerChanged] = []
+        self.once: list[CustomerChanged] = []
+
+    def subscribers(self) -> Subscribers:
+        async def every(change: CustomerChanged) -> None:
+            self.every.append(change)
+
+        async def once(change: CustomerChanged) -> None:
+            self.once.append(change)
+
+        return Subscribers(every_replica=(every,), once=(once,))
+
+    @property
+    def ids(self) -> list[int]:
+        return [c.display_id for c in self.every]
+
+
 @pytest.fixture
 def copies() -> Copies:
     store = Copies()
@@ -73,14 +95,20 @@ def changes(copies: Copies) -> Changes:
     return Changes(copies, SignalBook())
 
 
-async def test_full_object_replaces_and_tells_listeners(changes: Changes, copies: Copies) -> None:
-    told: list[int] = []
-    changes.on_change(told.append)
+async def test_full_object_replaces_and_tells_listeners(copies: Copies) -> None:
+    heard = Heard()
+    changes = Changes(copies, SignalBook(), subscribers=heard.subscribers())
     obj = row(42, plan="growth", updated_at="2026-05-26T11:30:00Z")
     applied = await changes.apply(event("customer.updated", obj))
     assert applied.result == "replaced" and not applied.refetch
     assert copies.rows[42].customer.plan == "growth" and copies.rows[42].fetched_at == 1000.0
-    assert told == [42]
+    assert heard.ids == [42]
+    change = heard.every[0]
+    assert change.cause == "webhook" and change.origin == "local" and change.event_id
+    assert change.before is not None and change.before.plan == "starter"
+    assert change.after is not None and change.after.plan == "growth"
+    assert {"plan", "updated_at"} <= change.fields and "name" not in change.fields
+    assert heard.once == heard.every  # applied here: the once-per-change subscribers hear it
 
 
 async def test_older_full_object_is_dropped(changes: Changes, copies: Copies) -> None:
@@ -258,13 +286,13 @@ async def test_many_waiting_refetches_become_one_walk(
     up, client = upstream
     directory = Directory(client, refresh_seconds=600)
     directory.load([Customer.model_validate(row(n)) for n in range(1, 4)])
-    changes = Changes(copies, SignalBook())
-    told: list[int] = []
-    changes.on_change(told.append)
+    heard = Heard()
+    changes = Changes(copies, SignalBook(), subscribers=heard.subscribers())
     refetcher = Refetcher(client, directory, changes)
     for n in range(1, 4):
         refetcher.mark(n)
     await refetcher.step()
     assert up.gets == [] and up.lists == 1 and refetcher.walks == 1
     assert directory.get("2") is not None and directory.get("2").customer.plan == "walked"  # type: ignore[union-attr]
-    assert sorted(told) == [1, 2, 3]
+    assert sorted(heard.ids) == [1, 2, 3]
+    assert {c.cause for c in heard.every} == {"walk"}
