@@ -17,7 +17,7 @@ from benchmarks.child import MAX_LIFETIME, announce, stdin_closed
 from bot.sandbox.pivotal.control import Controls
 from bot.sandbox.pivotal.data import generate_customers
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.server import FakeSlack
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -21,8 +21,8 @@ from benchmarks.procs import Target
 from benchmarks.wire import WireClient
 from bot.blocks import notices as bot_notices
 from bot.blocks.ids import STALE_NOTE_BLOCK
-from bot.sandbox.driver import sign
-from bot.sandbox.payloads import APP_ID, TEAM_ID, USER_ID
+from bot.sandbox.slack.driver import sign
+from bot.sandbox.slack.payloads import APP_ID, TEAM_ID, USER_ID
 from bot.sandbox.stack import SIGNING_SECRET
 
 Kind = Literal["card", "stale", "rate_limited", "error", "none"]

@@ -25,9 +25,9 @@ from bot.blocks import ids
 from bot.lookup.directory import settle_heap
 from bot.lookup.refresh import COALESCE_SECONDS
 from bot.lookup.search import SearchIndex, SearchRow
-from bot.sandbox.driver import sign
-from bot.sandbox.payloads import APP_ID, TEAM_ID, USER_ID
 from bot.sandbox.pivotal.data import generate_customers
+from bot.sandbox.slack.driver import sign
+from bot.sandbox.slack.payloads import APP_ID, TEAM_ID, USER_ID
 from bot.sandbox.stack import SIGNING_SECRET
 
 Metrics = dict[str, Any]

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from bot.logs import configure_logging
-from bot.sandbox import effects
-from bot.sandbox.clicks import Pressable, pressables
 from bot.sandbox.console import BotThread, CtrlC, enable_line_editing, read_line
-from bot.sandbox.payloads import USER_ID
 from bot.sandbox.pivotal.data import sample_customers
 from bot.sandbox.pivotal.deliveries import SANDBOX_WEBHOOK_SECRET
+from bot.sandbox.slack import effects
+from bot.sandbox.slack.clicks import Pressable, pressables
+from bot.sandbox.slack.payloads import USER_ID
 from bot.sandbox.stack import LocalStack, local_stack
 from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.demo import Session, command, customer
-from bot.sandbox import effects
 from bot.sandbox.pivotal import edits
+from bot.sandbox.slack import effects
 from bot.sandbox.stack import API_KEY
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from bot.blocks import ids
 from bot.blocks.text import escape
 from bot.demo import Session, Shown, command, press
-from bot.sandbox import effects
+from bot.sandbox.slack import effects
 
 
 @command("/refresh", "/refresh", "press Refresh on the last card shown")

@@ -15,9 +15,9 @@ import uvicorn
 from bot.app import Deps, build_deps, create_app
 from bot.asgi import BotASGI
 from bot.config import Settings, settings_from
-from bot.sandbox.driver import SlackDriver
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.driver import SlackDriver
+from bot.sandbox.slack.server import FakeSlack
 from bot.slack.deps import Lookup
 
 SIGNING_SECRET = "sandbox-signing-secret-5f1c0e6b9a"

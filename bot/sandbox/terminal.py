@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
-from bot.sandbox.clicks import SELECTS, is_pressable
+from bot.sandbox.slack.clicks import SELECTS, is_pressable
 
 _EMOJI = {
     ":large_green_circle:": "🟢",

@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from bot.sandbox.driver import SlackDriver
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.driver import SlackDriver
+from bot.sandbox.slack.server import FakeSlack
 from tests.redis_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.sandbox.clicks import is_pressable, pressables
+from bot.sandbox.slack.clicks import is_pressable, pressables
 from bot.sandbox.terminal import Style, render_blocks
 
 

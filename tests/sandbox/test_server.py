@@ -607,7 +607,7 @@ async def test_the_same_controls_serve_benchmarks_with_the_fake_slack() -> None:
     from bot.sandbox.pivotal.control import Controls
     from bot.sandbox.pivotal.data import generate_customers
     from bot.sandbox.serving import serve_app
-    from bot.sandbox.slack import FakeSlack
+    from bot.sandbox.slack.server import FakeSlack
 
     everyone = generate_customers(12, seed=1)
     pivotal, slack = SandboxPivotal(everyone[:10]), FakeSlack()

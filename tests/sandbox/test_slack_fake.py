@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.sandbox.slack import DEFAULT_SCOPES, FakeSlack
+from bot.sandbox.slack.server import DEFAULT_SCOPES, FakeSlack
 
 TOKEN = "xoxb-test-123"
 URL = "https://my.pivotal.app/customers/42-acme-co"

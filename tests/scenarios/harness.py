@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.sandbox.driver import SlackDriver
+from bot.sandbox.slack.driver import SlackDriver
 from bot.sandbox.stack import LocalStack, local_stack
 
 DEFAULTS: dict[str, Any] = {"log_level": "DEBUG"}

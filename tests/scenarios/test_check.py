@@ -16,7 +16,7 @@ import yaml
 
 from bot.check import BOT_SCOPES, UNFURL_DOMAIN, check_unfurls, load_manifest, report, run_checks
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.server import FakeSlack
 from bot.sandbox.stack import stack_settings
 
 ROOT = Path(__file__).resolve().parents[2]

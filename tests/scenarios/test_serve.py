@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox.driver import SlackDriver
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.driver import SlackDriver
+from bot.sandbox.slack.server import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "serve-test-signing-secret"

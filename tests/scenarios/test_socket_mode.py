@@ -13,7 +13,7 @@ import httpx
 
 from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.server import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TOKEN = "xapp-1-socket-test-token"

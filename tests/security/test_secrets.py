@@ -27,10 +27,10 @@ from bot.lookup.query import Query
 from bot.lookup.service import Outcome
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
-from bot.sandbox.driver import sign
 from bot.sandbox.pivotal.data import sample_customers
 from bot.sandbox.pivotal.server import SandboxPivotal
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack.driver import sign
+from bot.sandbox.slack.server import FakeSlack
 from bot.sandbox.stack import API_KEY, BOT_TOKEN, SIGNING_SECRET, stack_settings
 from bot.slack.deps import Lookup
 from tests.scenarios.harness import Harness, running_bot

@@ -14,8 +14,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.sandbox.driver import sign
-from bot.sandbox.payloads import TEAM_ID, USER_ID
+from bot.sandbox.slack.driver import sign
+from bot.sandbox.slack.payloads import TEAM_ID, USER_ID
 from tests.scenarios.harness import Harness, running_bot
 
 ACME = "https://my.pivotal.app/customers/42"

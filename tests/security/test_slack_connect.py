@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from bot.blocks import ids
-from bot.sandbox.payloads import USER_ID
 from bot.sandbox.pivotal.data import sample_customers
 from bot.sandbox.pivotal.server import SandboxPivotal
+from bot.sandbox.slack.payloads import USER_ID
 from tests.scenarios.harness import Harness, running_bot
 from tests.security.support import assert_safe_card, customer_record, slash
 

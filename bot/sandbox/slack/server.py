@@ -3,8 +3,8 @@
 Modelled on bolt-python's ``tests/mock_web_api_server``: point ``AsyncWebClient(base_url=...)``
 at ``await FakeSlack().start()`` and assert on ``calls`` / ``responses``.
 
-Bodies are recorded as dicts whatever the encoding (``slack_requests.py`` reads them);
-``slack_methods.py`` holds what each Web API method answers.
+Bodies are recorded as dicts whatever the encoding (``reading.py`` reads them);
+``methods.py`` holds what each Web API method answers.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.sandbox.serving import serve_app
-from bot.sandbox.slack_methods import Stamps, answer, default_channel
-from bot.sandbox.slack_requests import read_body, token_ok
+from bot.sandbox.slack.methods import Stamps, answer, default_channel
+from bot.sandbox.slack.reading import read_body, token_ok
 
 __all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
 

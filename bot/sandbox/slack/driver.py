@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from bot.sandbox import payloads
-from bot.sandbox.payloads import MESSAGE_TS, TEAM_ID
-from bot.sandbox.slack import FakeSlack
+from bot.sandbox.slack import payloads
+from bot.sandbox.slack.payloads import MESSAGE_TS, TEAM_ID
+from bot.sandbox.slack.server import FakeSlack
 
 
 def sign(body: bytes, *, secret: str, timestamp: int | None = None) -> dict[str, str]:

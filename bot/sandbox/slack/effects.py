@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.slack import FakeSlack, ResponsePost, SlackCall
+from bot.sandbox.slack.server import FakeSlack, ResponsePost, SlackCall
 
 # Web API methods that put something on a person's screen; the rest (auth.test,
 # conversations.info, ...) are the bot asking, not showing.
