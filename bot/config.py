@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     pivotal_webhook_secret: SecretStr | None = None
     directory_reconcile_seconds: PositiveSeconds = 3600
     webhook_quiet_seconds: PositiveSeconds = 900
+    # An event being applied is another replica's to finish after this long without a
+    # "done"; a failed one is tried again after it too.
+    webhook_lease_seconds: Annotated[float, Field(ge=0.5, le=3600)] = 30
     external_unfurls: ExternalUnfurls = ExternalUnfurls.MINIMAL
     allowed_team_ids: Annotated[frozenset[str], NoDecode] = frozenset()
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default

@@ -50,10 +50,6 @@ class FeedLiveness:
         return self.live and self._since is not None and fetched_at >= self._since
 
 
-class InboxUnavailable(Exception):
-    """The inbox could not be read or written (the database is away or too slow)."""
-
-
 @dataclass(frozen=True)
 class InboxEntry:
     """One verified delivery the inbox holds until it is applied."""
@@ -70,7 +66,7 @@ class Inbox(Protocol):
     The SQL tier implements it (bot.store.inbox.SqlInbox): a row per event id, leased to
     whoever applies it, so a delivery recorded but not done (crash, restart) is finished
     by this process at start-up or by another replica once the lease runs out. Every
-    method raises InboxUnavailable (from the driver's error) when the database fails.
+    method raises bot.lookup.durable.StoreUnavailable when the database fails.
     """
 
     async def record(

@@ -27,6 +27,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.lookup.durable import StoreUnavailable
 from bot.store.url import display_url, driver_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -41,7 +42,7 @@ SQLITE_PRAGMAS = (
 UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout, TimeoutError, OSError)
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(StoreUnavailable):
     """The database could not be reached or used in time; the message hides the password."""
 
 
@@ -71,7 +72,7 @@ class Database:
     async def connect(self) -> AsyncIterator[AsyncConnection]:
         """A connection (bounded wait); connection trouble raises DatabaseUnavailable."""
         with self._unavailable("connect"):
-            async with asyncio.timeout(self.connect_timeout + 1.0):
+            async with asyncio.timeout(self.connect_timeout):
                 conn = await self.engine.connect()
         try:
             with self._unavailable("use"):
@@ -144,7 +145,7 @@ def _engine(url: URL, connect_timeout: float) -> AsyncEngine:
         pool_size=5,
         max_overflow=5,
         pool_pre_ping=True,
-        pool_timeout=connect_timeout + 2.0,
+        pool_timeout=connect_timeout,
         pool_recycle=1800,
         connect_args={
             "connect_timeout": max(2, math.ceil(connect_timeout)),

@@ -13,6 +13,8 @@ from bot.store.signals import SqlSignals
 
 log = logging.getLogger(__name__)
 
+UNAVAILABLE_EFFECT = "lookups work; webhooks are answered 503 (Pivotal sends them again)"
+
 
 @dataclass
 class Durable:
@@ -29,7 +31,7 @@ class Durable:
             await self.database.migrate()
         except DatabaseUnavailable as exc:
             event(log, "store.unavailable", logging.WARNING, database=self.database.display_url,
-                  error=str(exc), effect="lookups work; webhooks are answered 503 until it is back")  # fmt: skip
+                  error=str(exc), effect=UNAVAILABLE_EFFECT)  # fmt: skip
             return False
         self.ready = True
         event(log, "store.ready", database=self.database.display_url,

@@ -22,12 +22,12 @@ from bot.config import Settings
 from bot.logs import event
 from bot.lookup.changes import Changes
 from bot.lookup.directory import Directory
+from bot.lookup.durable import StoreUnavailable
 from bot.lookup.feed import (
     SEEN_FOR_SECONDS,
     FeedLiveness,
     Inbox,
     InboxEntry,
-    InboxUnavailable,
     SeenEvents,
 )
 from bot.lookup.refetch import Refetcher
@@ -49,10 +49,8 @@ from bot.state.shared import SharedEvents
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0  # an entry being applied is left alone by other replicas this long
-RECOVER_EVERY_SECONDS = 5.0
+RECOVER_EVERY_SECONDS = 5.0  # at most; a lease shorter than that is looked at sooner
 PURGE_EVERY_SECONDS = 3600.0
-RETRY_SECONDS = 30.0  # an entry whose application failed is tried again after this
 
 
 @dataclass
@@ -67,6 +65,8 @@ class Hooks:
     # Replicas that keep separate inboxes (SQLite files) dedupe through Redis as well.
     seen: SeenEvents | None = None
     peers: RedisChangeFeed | None = None  # with REDIS_URL: changes reach every replica
+    # An entry being applied is left alone by others this long; a failed one waits as long.
+    lease_seconds: float = 30.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     applied: int = field(default=0)
     recovered: int = field(default=0)
@@ -74,7 +74,7 @@ class Hooks:
 
     async def record(self, hook: WebhookEvent, body: bytes) -> InboxEntry | None:
         """Commit a verified delivery; None when it was recorded (or claimed) before."""
-        entry = await self.inbox.record(hook.id, body, lease_seconds=LEASE_SECONDS)
+        entry = await self.inbox.record(hook.id, body, lease_seconds=self.lease_seconds)
         if entry is None:
             return None
         if self.seen is not None and not await self.seen.first_time(hook.id):
@@ -92,7 +92,9 @@ class Hooks:
             self.failed += 1
             event(log, "pivotal.webhook.apply_failed", logging.ERROR, event_id=entry.event_id,
                   attempts=entry.attempts, error=type(exc).__name__)  # fmt: skip
-            await self.inbox.retry_later(entry.id, type(exc).__name__, delay_seconds=RETRY_SECONDS)
+            await self.inbox.retry_later(
+                entry.id, type(exc).__name__, delay_seconds=self.lease_seconds
+            )
             return
         await self.inbox.done(entry.id)
 
@@ -121,14 +123,14 @@ class Hooks:
                     purged_at = time.monotonic()
                     gone = await self.inbox.purge(older_than_seconds=SEEN_FOR_SECONDS)
                     event(log, "pivotal.webhook.purged", entries=gone)
-            except InboxUnavailable as exc:  # the database is away: try again next round
+            except StoreUnavailable as exc:  # the database is away: try again next round
                 event(log, "pivotal.webhook.recover_failed", logging.WARNING,
                       error=type(exc).__name__)  # fmt: skip
-            await self.sleep(RECOVER_EVERY_SECONDS)
+            await self.sleep(min(RECOVER_EVERY_SECONDS, self.lease_seconds / 2))
 
     async def recover_once(self) -> int:
         """Claim and finish the entries whose lease has run out; how many there were."""
-        entries = await self.inbox.claim(limit=100, lease_seconds=LEASE_SECONDS)
+        entries = await self.inbox.claim(limit=100, lease_seconds=self.lease_seconds)
         for entry in entries:
             try:
                 hook = parse_event(entry.body)
@@ -185,6 +187,7 @@ def build_hooks(
         # One PostgreSQL inbox dedupes for every replica; separate SQLite files need Redis.
         seen=_SharedSeen(redis) if redis is not None and not shared_inbox else None,
         peers=peers,
+        lease_seconds=settings.webhook_lease_seconds,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
 from typing import Any
 
 from bot.logs import event
-from bot.lookup.feed import InboxUnavailable
+from bot.lookup.durable import StoreUnavailable
 from bot.pivotal.webhooks import (
     MAX_BODY_BYTES,
     WebhookRejected,
@@ -66,7 +66,7 @@ class WebhookReceiver:
         self._hooks.feed.heard()
         try:
             entry = await asyncio.wait_for(self._hooks.record(hook, body), self._record_timeout)
-        except (InboxUnavailable, TimeoutError) as exc:
+        except (StoreUnavailable, TimeoutError) as exc:
             event(log, "pivotal.webhook.unrecorded", logging.ERROR, event_id=hook.id,
                   error=type(exc).__name__)  # fmt: skip
             await respond(send, 503, {"error": "could not record the delivery; send it again"})
