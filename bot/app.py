@@ -42,6 +42,7 @@ from bot.slack import (
 from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
+from bot.slack.webapi import Pacer
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
 from bot.state.changefeed import RedisChangeFeed
@@ -93,8 +94,11 @@ class Deps:
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
-            if await self.durable.open():
+            if await self.durable.open():  # bounded: a database away costs ~3 s, once
                 self.signals.load(await self.durable.signals.load(limit=SIGNALS_KEPT))
+            else:
+                retry = self._open_durable()
+                self.background.append(asyncio.create_task(retry, name="durable"))
             if self.hooks is not None:
                 hooks = self.hooks
                 self.background += [
@@ -104,6 +108,12 @@ class Deps:
                 ]
             if self.live is not None:
                 self.background.append(asyncio.create_task(self.live.run(), name="live"))
+
+    async def _open_durable(self) -> None:
+        """Reach and migrate the database (retrying while it is away), then load what it
+        kept; lookups never wait for it."""
+        await self.durable.open_eventually()
+        self.signals.load(await self.durable.signals.load(limit=SIGNALS_KEPT))
 
     async def aclose(self, drain_timeout: float = 10.0) -> None:
         """Let answered-but-unfinished lookups end, then stop walks and close clients."""
@@ -189,7 +199,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     )
     hooks = (
         build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
-                    shared_inbox=durable.database.shared, redis=stores.redis, peers=peers)
+                    inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
+                    redis=stores.redis, peers=peers)
         if feed is not None
         else None
     )  # fmt: skip
@@ -251,7 +262,8 @@ def _live_cards(
         timeout=5,
         retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=1)],
     )
-    return LiveCards(slack, lookup, cards, stores.live, redraws=redraws)
+    pacer = Pacer(stores.pacer)
+    return LiveCards(slack, lookup, cards, stores.live, pacer=pacer, redraws=redraws)
 
 
 class _TokenSkippedWarning(logging.Filter):

@@ -17,6 +17,7 @@ from bot.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, read_manifes
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalRateLimited
 from bot.state.health import redis_status
+from bot.store.health import database_status
 
 # What manifest.yml asks for; tests keep the two in step.
 BOT_SCOPES = frozenset(
@@ -31,6 +32,7 @@ class Item:
     ok: bool
     text: str
     fix: str = ""
+    warning: bool = False  # works, but not the way it is probably meant to
 
 
 async def check_pivotal(settings: Settings) -> list[Item]:
@@ -127,6 +129,28 @@ async def check_redis(settings: Settings) -> list[Item]:
     return items
 
 
+async def check_database(settings: Settings) -> list[Item]:
+    status = await database_status(settings.durable_url)
+    where = status.display_url
+    items = [Item(True, text, warning=True) for text in settings.durable_warnings()]
+    if settings.database_url is None:
+        items.insert(0, Item(True, f"Database: DATABASE_URL not set; a SQLite file ({where})"))
+    if not status.reachable:
+        fix = "check DATABASE_URL and that the database accepts connections from here"
+        return [*items, Item(False, f"The database did not answer ({where})", fix)]
+    items.append(Item(True, f"{status.dialect} answers ({status.latency_ms or 0:.1f} ms)"))
+    if status.migrations_current is False:
+        fix = "start the bot once (it migrates at start-up), or this database is newer than it"
+        items.append(Item(False, "Database schema is not at the newest migration", fix))
+    elif status.migrations_current:
+        items.append(Item(True, "Database schema is current"))
+    if status.inbox_pending:
+        age = status.inbox_oldest_seconds or 0
+        items.append(Item(True, f"Webhook inbox: {status.inbox_pending} event(s) not applied "
+                                f"yet, the oldest {age:.0f} s old", warning=age > 300))  # fmt: skip
+    return items
+
+
 def check_unfurls(host: str, manifest: Manifest | ManifestError | None) -> list[Item]:
     """Does the manifest's unfurl_domains cover PIVOTAL_APP_URL's host?"""
     if isinstance(manifest, ManifestError):
@@ -159,17 +183,22 @@ def load_manifest(path: Path | None) -> Manifest | ManifestError | None:
 
 
 async def run_checks(settings: Settings, manifest: Path | None = None) -> list[Item]:
-    pivotal, slack, redis = await asyncio.gather(
-        check_pivotal(settings), check_slack(settings), check_redis(settings)
+    pivotal, slack, redis, database = await asyncio.gather(
+        check_pivotal(settings),
+        check_slack(settings),
+        check_redis(settings),
+        check_database(settings),
     )
-    return pivotal + slack + redis + check_settings(settings, load_manifest(manifest))
+    checked = pivotal + slack + redis + database
+    return checked + check_settings(settings, load_manifest(manifest))
 
 
 def report(items: list[Item], out: TextIO) -> int:
     """Print the checklist; 0 when everything passed, 1 otherwise."""
     print("pivotal-bot check", file=out)
     for item in items:
-        print(f"  {'✓' if item.ok else '✗'} {item.text}", file=out)
+        mark = "✗" if not item.ok else "!" if item.warning else "✓"
+        print(f"  {mark} {item.text}", file=out)
         if item.fix:
             print(f"      fix: {item.fix}", file=out)
     failed = sum(not item.ok for item in items)

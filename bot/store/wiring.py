@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -37,6 +38,13 @@ class Durable:
         event(log, "store.ready", database=self.database.display_url,
               dialect=self.database.dialect, shared=self.database.shared)  # fmt: skip
         return True
+
+    async def open_eventually(self, *, every: float = 10.0) -> None:
+        """Try `open()` until it works (the database was away at start-up)."""
+        while True:
+            if await self.open():
+                return
+            await asyncio.sleep(every)
 
     async def aclose(self) -> None:
         await self.database.aclose()

@@ -68,12 +68,16 @@ class Hooks:
     # An entry being applied is left alone by others this long; a failed one waits as long.
     lease_seconds: float = 30.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # False until the database is reached and migrated: deliveries are answered 503 then.
+    inbox_ready: Callable[[], bool] = lambda: True
     applied: int = field(default=0)
     recovered: int = field(default=0)
     failed: int = field(default=0)
 
     async def record(self, hook: WebhookEvent, body: bytes) -> InboxEntry | None:
         """Commit a verified delivery; None when it was recorded (or claimed) before."""
+        if not self.inbox_ready():
+            raise StoreUnavailable("the database has not been reached yet")
         entry = await self.inbox.record(hook.id, body, lease_seconds=self.lease_seconds)
         if entry is None:
             return None
@@ -130,6 +134,8 @@ class Hooks:
 
     async def recover_once(self) -> int:
         """Claim and finish the entries whose lease has run out; how many there were."""
+        if not self.inbox_ready():
+            return 0
         entries = await self.inbox.claim(limit=100, lease_seconds=self.lease_seconds)
         for entry in entries:
             try:
@@ -170,6 +176,7 @@ def build_hooks(
     feed: FeedLiveness,
     inbox: Inbox,
     *,
+    inbox_ready: Callable[[], bool],
     shared_inbox: bool,
     redis: SharedRedis | None = None,
     peers: RedisChangeFeed | None = None,
@@ -188,6 +195,7 @@ def build_hooks(
         seen=_SharedSeen(redis) if redis is not None and not shared_inbox else None,
         peers=peers,
         lease_seconds=settings.webhook_lease_seconds,
+        inbox_ready=inbox_ready,
     )
 
 
