@@ -138,10 +138,12 @@ async def check_database(settings: Settings) -> list[Item]:
     if not status.reachable:
         fix = "check DATABASE_URL and that the database accepts connections from here"
         return [*items, Item(False, f"The database did not answer ({where})", fix)]
+    if not status.exists:
+        return [*items, Item(True, "The SQLite file does not exist yet: the bot creates it")]
     items.append(Item(True, f"{status.dialect} answers ({status.latency_ms or 0:.1f} ms)"))
     if status.migrations_current is False:
-        fix = "start the bot once (it migrates at start-up), or this database is newer than it"
-        items.append(Item(False, "Database schema is not at the newest migration", fix))
+        text = "Database schema is behind the newest migration: the bot migrates at start-up"
+        items.append(Item(True, text, warning=True))
     elif status.migrations_current:
         items.append(Item(True, "Database schema is current"))
     if status.inbox_pending:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.lookup.durable import StoreUnavailable
 from bot.store.database import Database
@@ -15,6 +17,7 @@ class DatabaseStatus:
     display_url: str
     dialect: str
     reachable: bool
+    exists: bool = True  # False: a SQLite file not created yet (the bot creates it)
     latency_ms: float | None = None
     migrations_current: bool | None = None
     inbox_pending: int | None = None  # webhook events recorded but not applied yet
@@ -24,6 +27,10 @@ class DatabaseStatus:
 async def database_status(url: str, *, timeout: float = 3.0) -> DatabaseStatus:
     """Ping the database and read its schema version and inbox backlog; never migrates."""
     database = Database(url, connect_timeout=timeout)
+    path = database.url.database
+    if database.dialect == "sqlite" and path and not await asyncio.to_thread(Path(path).exists):
+        await database.aclose()  # connecting would create the file: leave that to the bot
+        return DatabaseStatus(database.display_url, database.dialect, True, exists=False)
     try:
         latency = await database.ping(timeout=timeout)
         if latency is None:
