@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,14 @@ async def database_status(url: str, *, timeout: float = 3.0) -> DatabaseStatus:
         if current:
             with contextlib.suppress(StoreUnavailable):
                 pending, oldest = await SqlInbox(database).pending()
-        return DatabaseStatus(database.display_url, database.dialect, True, latency * 1000,
-                              current, pending, oldest)  # fmt: skip
+        return DatabaseStatus(
+            database.display_url,
+            database.dialect,
+            True,
+            latency_ms=latency * 1000,
+            migrations_current=current,
+            inbox_pending=pending,
+            inbox_oldest_seconds=oldest,
+        )
     finally:
         await database.aclose()
