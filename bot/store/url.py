@@ -34,9 +34,12 @@ def database_url_problem(raw: str) -> str | None:
     try:
         parts = urlsplit(url)
         port = parts.port
+    except ValueError:
+        return f"has a port that is not a number {_ENCODE_HINT}"
+    try:
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError:
-        return f"has a port that is not a number or a malformed query {_ENCODE_HINT}"
+        return "has a malformed query: ?name=value&name=value"
     scheme = parts.scheme.lower()
     if scheme in POSTGRES_SCHEMES:
         return _postgres_problem(parts.hostname, port, parts.fragment, dict(query))
