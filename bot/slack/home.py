@@ -15,7 +15,7 @@ from bot.blocks.surfaces import MAX_LISTED, View, home_view
 from bot.logs import event
 from bot.pivotal.models import Customer
 from bot.slack.listen import Reply, listen
-from bot.slack.views import call
+from bot.slack.webapi import attempt
 
 if TYPE_CHECKING:
     from bot.slack.deps import ListenerDeps
@@ -42,7 +42,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         options: dict[str, Any] = {"user_id": user, "view": view}
         if shown.get("hash"):
             options["hash"] = shown["hash"]  # Slack refuses it if the tab changed meanwhile
-        if await call("views.publish", deps.slack.views_publish(**options)):
+        if await attempt("views.publish", deps.slack.views_publish(**options)):
             published[user] = digest
             event_(user, "published")
 

@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import event
+from bot.slack.webapi import SlackCallFailed, call
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ class BotIdentity:
         self._lock = asyncio.Lock()
 
     async def authorize(self) -> AuthorizeResult:
+        """Slack's errors stay SlackApiError here: Bolt turns those into its own answer."""
         if self._result is None:
             async with self._lock:
                 if self._result is None:
@@ -39,8 +40,8 @@ class BotIdentity:
     async def prime(self) -> None:
         """Look the identity up before the first request; a failure is retried on demand."""
         try:
-            result = await self.authorize()
-        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
-            event(log, "slack.auth_test.failed", logging.WARNING, error=type(exc).__name__)
+            result = await call("auth.test", self.authorize())
+        except SlackCallFailed as failed:
+            event(log, "slack.auth_test.failed", logging.WARNING, error=failed.error)
             return
         event(log, "slack.identity", team=result.team_id, bot_user=result.bot_user_id)

@@ -3,20 +3,19 @@
 When a customer changes, each of its cards is re-rendered in place with the privacy mode
 its channel had (chat.update for shared cards, chat.unfurl again for unfurls). Changes
 coalesce per message (ten changes before its turn, one update), a card that would look
-the same is not sent again, calls are paced for Slack's Tier 3 (about 50 a minute for the
-app), a `ratelimited` answer holds every call back for its Retry-After, and a deleted
-message or channel drops the entry quietly. Where the registry lives and how replicas
-take turns is the registry's business (bot/state/live.py): memory, or Redis when set.
+the same is not sent again, calls take turns from the pacer (bot/slack/webapi.py: Tier 3's
+pace for the app, about one a second per channel), a `ratelimited` answer holds the pacer
+for its Retry-After, and a message or channel that is gone drops the entry quietly. Where
+the registry lives and how replicas take turns is the registry's business
+(bot/state/live.py): memory, or Redis when set.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings, Message
@@ -28,18 +27,17 @@ from bot.slack.deps import Lookup
 from bot.slack.errors import contained
 from bot.slack.privacy import CardMode
 from bot.slack.render import render
+from bot.slack.webapi import TIER3_GAP, Pace, Pacer, SlackCallFailed, call, logged
 from bot.state.live import Drawn, LiveRegistry, MemoryLiveCards, Posted, digest_of
 
-__all__ = ["LiveCards", "Posted", "post_card", "remember_unfurls"]
+__all__ = ["TIER3_GAP", "LiveCards", "Posted", "post_card", "remember_unfurls"]
 
 log = logging.getLogger(__name__)
 
-TIER3_GAP = 1.2  # seconds between calls: 50 a minute
 LEASE_SECONDS = 90.0  # one redraw, ratelimited waits included
 HELD_RETRY_SECONDS = 1.0  # another replica is redrawing the card: look again after this
 HELD_RETRIES = 100  # past the lease, so a replica that died mid-redraw is covered
-_GONE = frozenset({"message_not_found", "channel_not_found", "cant_update_message",
-                   "is_archived", "not_in_channel"})  # fmt: skip
+TRIES = 3  # sends of one redraw, ratelimited answers included
 
 
 class LiveCards:
@@ -52,15 +50,14 @@ class LiveCards:
         cards: CardSettings,
         registry: LiveRegistry | None = None,
         *,
+        pacer: Pacer | None = None,
         redraws: AsyncWebClient | None = None,
-        gap: float = TIER3_GAP,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         held_retry: float = HELD_RETRY_SECONDS,
     ):
         self.slack, self._lookup, self._cards = slack, lookup, cards
         self._redraws = redraws if redraws is not None else slack  # chat.update, chat.unfurl
         self.registry: LiveRegistry = registry if registry is not None else MemoryLiveCards()
-        self.gap, self._sleep = gap, sleep  # seconds between Slack calls
+        self.pacer = pacer if pacer is not None else Pacer()
         self._held_retry = held_retry
         self._changed: dict[int, None] = {}  # customers whose cards are still to be listed
         self._pending: dict[str, tuple[int, Posted]] = {}
@@ -84,6 +81,15 @@ class LiveCards:
 
     def __len__(self) -> int:
         return len(self.registry)
+
+    @property
+    def gap(self) -> float:
+        """Seconds between redraws app-wide (a channel's own gap is never longer)."""
+        return self.pacer.pace.app
+
+    @gap.setter
+    def gap(self, seconds: float) -> None:
+        self.pacer.pace = Pace(app=seconds, channel=min(self.pacer.pace.channel, seconds))
 
     @property
     def idle(self) -> bool:
@@ -165,25 +171,17 @@ class LiveCards:
         asyncio.get_running_loop().call_later(self._held_retry, again)
 
     async def _paced(self, display_id: int, posted: Posted, card: Message, drawn: Drawn) -> None:
-        for _ in range(3):
-            waited = False
-            while (wait := await self.registry.slot(self.gap)) > 0:
-                await self._sleep(wait)
-                waited = True
+        for _ in range(TRIES):
+            waited = await self.pacer.turn(posted.channel)
             if waited and (before := await self.registry.drawn(posted)) and before.covers(drawn):
                 self.unchanged += 1  # drawn meanwhile (a long hold-off outlasts the lease)
                 return
             try:
                 await self._send(posted, card.text, card.blocks)
-            except SlackApiError as exc:
-                error = str(exc.response.get("error") or "")
-                if error == "ratelimited":
-                    await self.registry.hold_off(_retry_after(exc))
+            except SlackCallFailed as failed:
+                if await self.pacer.held(failed, posted.channel):
                     continue
-                await self._failed(display_id, posted, error)
-                return
-            except (SlackClientError, OSError, TimeoutError) as exc:
-                await self._failed(display_id, posted, type(exc).__name__)
+                await self._failed(display_id, posted, failed)
                 return
             await self.registry.drew(posted, drawn)
             self.updates += 1
@@ -192,25 +190,28 @@ class LiveCards:
             return
 
     async def _send(self, posted: Posted, text: str, blocks: list[dict[str, Any]]) -> None:
+        slack = self._redraws
         if posted.url is None:
-            await self._redraws.chat_update(channel=posted.channel, ts=posted.ts, text=text,
-                                            blocks=blocks)  # fmt: skip
+            update = slack.chat_update(channel=posted.channel, ts=posted.ts, text=text,
+                                       blocks=blocks)  # fmt: skip
+            await call("chat.update", update)
             return
         unfurls = {posted.url: {"blocks": blocks}}
         target = dict(posted.target)
         if target:
-            await self._redraws.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
-                                            source=target["source"])  # fmt: skip
+            again = slack.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
+                                      source=target["source"])  # fmt: skip
         else:
-            await self._redraws.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
+            again = slack.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
+        await call("chat.unfurl", again)
 
-    async def _failed(self, display_id: int, posted: Posted, error: str) -> None:
-        if error in _GONE:
+    async def _failed(self, display_id: int, posted: Posted, failed: SlackCallFailed) -> None:
+        if failed.gone:
             await self.registry.drop(display_id, posted)
             self.dropped += 1
-            event(log, "slack.live.dropped", channel=posted.channel, reason=error)
+            event(log, "slack.live.dropped", channel=posted.channel, reason=failed.error)
             return
-        event(log, "slack.live.failed", logging.WARNING, channel=posted.channel, error=error)
+        logged(failed, "slack.live.failed", channel=posted.channel)
 
 
 async def remember_unfurls(
@@ -238,20 +239,12 @@ async def post_card(
 ) -> bool:
     """Share with chat.postMessage (so the ts is known) and keep it live; False if refused."""
     try:
-        sent = await live.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
-    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        event(log, "slack.live.post_failed", channel=channel, error=error)
+        post = live.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        sent = await call("chat.postMessage", post)
+    except SlackCallFailed as failed:
+        logged(failed, "slack.live.post_failed", channel=channel)
         return False
     ts = str(sent.get("ts") or "")
     if ts:  # without its ts a message cannot be updated: posted, but not live
         await live.remember(display_id, Posted(channel, ts, mode, shared_by=shared_by))
     return True
-
-
-def _retry_after(exc: SlackApiError) -> float:
-    headers = getattr(exc.response, "headers", None) or {}
-    try:
-        return min(max(float(headers.get("Retry-After", 1)), 1.0), 60.0)
-    except (TypeError, ValueError):
-        return 1.0

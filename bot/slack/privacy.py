@@ -11,10 +11,10 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Protocol
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.logs import event
+from bot.slack.webapi import SlackCallFailed, call
 from bot.state.memory import MemorySharing
 
 log = logging.getLogger(__name__)
@@ -71,10 +71,12 @@ class ChannelSharing:
         if known is not None:
             return known
         try:
-            response = await self._client.conversations_info(channel=channel_id)
-        except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+            response = await call(
+                "conversations.info", self._client.conversations_info(channel=channel_id)
+            )
+        except SlackCallFailed as failed:
             event(log, "slack.channel_info.failed", logging.WARNING, channel=channel_id,
-                  error=type(exc).__name__, assumed="external")  # fmt: skip
+                  error=failed.error, assumed="external")  # fmt: skip
             return True  # unknown sharing status: fail closed
         channel = response.get("channel") or {}
         external = bool(

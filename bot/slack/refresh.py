@@ -16,7 +16,8 @@ from bot.slack.listen import Reply, listen
 from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
-from bot.slack.views import call, modal_for
+from bot.slack.views import modal_for
+from bot.slack.webapi import attempt
 
 if TYPE_CHECKING:
     from bot.slack.deps import ListenerDeps
@@ -59,7 +60,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         container = body.get("container") or {}
         view = body.get("view")
         if isinstance(view, dict) and view.get("type") == "modal":
-            await call(
+            await attempt(
                 "views.update",
                 deps.slack.views_update(view_id=view.get("id"), view=modal_for(deps, found)),
             )
@@ -76,21 +77,19 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         if container.get("is_app_unfurl"):
             url = str((body.get("app_unfurl") or {}).get("app_unfurl_url") or "")
             if url and channel and ts:
-                await call(
+                await attempt(
                     "chat.unfurl",
                     deps.slack.chat_unfurl(
                         channel=channel, ts=ts, unfurls={url: {"blocks": card.blocks}}
                     ),
                 )
             return
-        if not (
-            channel
-            and ts
-            and await call(
-                "chat.update",
-                deps.slack.chat_update(channel=channel, ts=ts, text=card.text, blocks=card.blocks),
-            )
-        ):
+        updated = None
+        if channel and ts:
+            update = deps.slack.chat_update(channel=channel, ts=ts, text=card.text,
+                                            blocks=card.blocks)  # fmt: skip
+            updated = await attempt("chat.update", update)
+        if updated is None:
             await reply(respond, card, replace_original=True)
 
     async def minimal_in(channel: str) -> bool:

@@ -20,7 +20,7 @@ from bot.slack.privacy import CardMode
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
-from bot.slack.views import call
+from bot.slack.webapi import attempt
 
 if TYPE_CHECKING:
     from bot.slack.deps import ListenerDeps
@@ -69,7 +69,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         return Reply(later=lambda: open_modal(trigger))
 
     async def open_modal(trigger: str) -> None:
-        await call("views.open", deps.slack.views_open(trigger_id=trigger, view=find_modal()))
+        await attempt("views.open", deps.slack.views_open(trigger_id=trigger, view=find_modal()))
 
     def on_share_submitted(args: AsyncArgs) -> Reply:
         body, view = args.body, args.view or {}
@@ -100,7 +100,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
                 else ":warning: Slack did not take the card there; invite the bot to that "
                 "conversation and try again."
             )
-        await call(
+        await attempt(
             "views.update", deps.slack.views_update(view_id=view.get("id"), view=notice_modal(text))
         )
 
@@ -118,7 +118,7 @@ async def _post(
     if deps.live is not None:
         return await post_card(deps.live, channel, found.snapshot.customer.display_id,
                                card.text, card.blocks, mode, user or None)  # fmt: skip
-    sent = await call(
+    sent = await attempt(
         "chat.postMessage",
         deps.slack.chat_postMessage(channel=channel, text=card.text, blocks=card.blocks),
     )

@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
@@ -20,6 +19,7 @@ from bot.slack.listen import Reply, listen
 from bot.slack.live import remember_unfurls
 from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
+from bot.slack.webapi import SlackCallFailed, call, logged
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 10  # more than Slack previews in one message anyway
@@ -88,11 +88,9 @@ async def _send(
     else:
         target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
     try:
-        await slack.chat_unfurl(unfurls=unfurls, **target)
-    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        logs.event(log, "slack.unfurl.failed", logging.WARNING, channel=event.get("channel"),
-                   links=len(unfurls), error=error)  # fmt: skip
+        await call("chat.unfurl", slack.chat_unfurl(unfurls=unfurls, **target))
+    except SlackCallFailed as failed:
+        logged(failed, "slack.unfurl.failed", channel=event.get("channel"), links=len(unfurls))
         return False
     return True
 

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncRespond
-from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.blocks.surfaces import View, answer_modal, card_modal, notice_modal
-from bot.logs import event
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found, Outcome
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
+from bot.slack.webapi import attempt
 
 if TYPE_CHECKING:
     from bot.slack.deps import ListenerDeps
-
-log = logging.getLogger(__name__)
-
-
-async def call(what: str, request: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse | None:
-    """One Web API call; a refusal or a network failure is logged and answered with None."""
-    try:
-        return await request
-    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
-        error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
-        event(log, "slack.call.failed", logging.WARNING, method=what, error=error)
-        return None
 
 
 def modal_for(deps: ListenerDeps, outcome: Outcome) -> View:
@@ -53,7 +37,7 @@ async def show_chosen(
     outcome = await deps.lookup.resolve(IdQuery(ref))
     remember(deps, user_of(body), outcome, channel)
     if view is not None:
-        await call(
+        await attempt(
             "views.update",
             deps.slack.views_update(
                 view_id=view.get("id"), hash=view.get("hash"), view=modal_for(deps, outcome)
@@ -68,7 +52,7 @@ async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) ->
     # A trigger_id lives about 3 s: open at once with what memory has, then update.
     known = deps.lookup.peek(IdQuery(ref))
     first = modal_for(deps, known) if known else notice_modal(":hourglass: Looking it up…")
-    opened = await call(
+    opened = await attempt(
         "views.open", deps.slack.views_open(trigger_id=body.get("trigger_id"), view=first)
     )
     if known is not None:
@@ -78,7 +62,7 @@ async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) ->
     remember(deps, user_of(body), outcome)
     opened_view = (opened.get("view") if opened is not None else None) or {}
     if opened_view.get("id"):
-        await call(
+        await attempt(
             "views.update",
             deps.slack.views_update(view_id=opened_view["id"], view=modal_for(deps, outcome)),
         )

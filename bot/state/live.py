@@ -2,9 +2,10 @@
 
 A live card is a card the bot posted with Share, or a link it unfurled, in the last 7 days.
 The registry keeps them per customer, and the turn-taking for redrawing them: a lease per
-message, what each message last showed (so a card is not sent again unchanged, nor drawn
-over a newer one), and a pacer for Slack's Tier 3. `MemoryLiveCards` is one process's
-bounded registry; `SharedLiveCards` (bot/state/live_shared.py) is the one in Redis.
+message, and what each message last showed (so a card is not sent again unchanged, nor
+drawn over a newer one). `MemoryLiveCards` is one process's bounded registry;
+`SharedLiveCards` (bot/state/live_shared.py) is the one in Redis. Pacing the calls is the
+pacer's business (bot/state/pacer.py).
 """
 
 from __future__ import annotations
@@ -108,14 +109,6 @@ class LiveRegistry(Protocol):
 
     async def drew(self, posted: Posted, drawn: Drawn) -> None: ...
 
-    async def slot(self, gap: float) -> float:
-        """0 when a Slack call may go now (and the next waits `gap`), else seconds to wait."""
-        ...
-
-    async def hold_off(self, seconds: float) -> None:
-        """Slack said `ratelimited`: no call for `seconds`."""
-        ...
-
     def __len__(self) -> int: ...
 
 
@@ -128,17 +121,15 @@ class MemoryLiveCards:
         max_cards: int = MAX_CARDS,
         keep_seconds: float = KEEP_SECONDS,
         clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.keep_seconds = keep_seconds
-        self._clock, self._monotonic = clock, monotonic
+        self._clock = clock
         self._cards: TTLCache[str, tuple[int, Posted]] = TTLCache(
             max_cards, ttl=keep_seconds, timer=clock
         )
         # display_id -> its cards' keys; re-set on each add, so it outlives them.
         self._index: TTLCache[int, set[str]] = TTLCache(max_cards, ttl=keep_seconds, timer=clock)
         self._drawn: TTLCache[str, Drawn] = TTLCache(max_cards, ttl=keep_seconds, timer=clock)
-        self._next_call = 0.0
 
     def stamped(self, posted: Posted) -> Posted:
         return posted if posted.at else replace(posted, at=self._clock())
@@ -179,16 +170,6 @@ class MemoryLiveCards:
 
     async def drew(self, posted: Posted, drawn: Drawn) -> None:
         self._drawn[posted.key] = drawn
-
-    async def slot(self, gap: float) -> float:
-        now = self._monotonic()
-        if now < self._next_call:
-            return self._next_call - now
-        self._next_call = now + gap
-        return 0.0
-
-    async def hold_off(self, seconds: float) -> None:
-        self._next_call = max(self._next_call, self._monotonic() + seconds)
 
     def __len__(self) -> int:
         return len(self._cards)

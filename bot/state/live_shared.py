@@ -5,10 +5,9 @@ on read, at most 500 per customer) over this process's own posts in memory: a ca
 through one replica follows its customer when another replica hears of the change, also
 after the first one restarted. Each card is redrawn once per change however many replicas
 hear of it: a replica takes the message's lease (`live-lease:`, SET NX PX), skips the call
-when `live-drawn:` says the message already shows that card, and waits for a slot of one
-pacer all replicas share (`live-pace`; Slack's Tier 3 counts per app, not per process),
-which a `ratelimited` answer holds back for all of them. With Redis down each replica goes
-on with the cards it posted itself and paces itself.
+when `live-drawn:` says the message already shows that card. (The pace all replicas share
+is bot/state/pacer.py's.) With Redis down each replica goes on with the cards it posted
+itself.
 """
 
 from __future__ import annotations
@@ -26,15 +25,6 @@ from bot.state.redis import SharedRedis
 MAX_PER_CUSTOMER = 500  # a customer's card shared or unfurled 500 times a week
 
 
-# Take the pacer's slot when free; else say how long it stays taken (milliseconds).
-_SLOT = """
-if redis.call('set', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
-local left = redis.call('pttl', KEYS[1])
-if left < 1 then return 1 end
-return left
-"""
-
-
 class SharedLiveCards:
     """The registry in Redis (`live:<display_id>` hashes, `live-*` keys), over memory."""
 
@@ -49,7 +39,6 @@ class SharedLiveCards:
         self._local = local if local is not None else MemoryLiveCards()
         self._keep = self._local.keep_seconds
         self._per_customer = per_customer
-        self._pace = redis.key("live-pace")
 
     def _cards_key(self, display_id: int) -> str:
         return self._redis.key("live", str(display_id))
@@ -142,20 +131,6 @@ class SharedLiveCards:
         await self._local.drew(posted, drawn)
         await self._redis.set_json(self._message_key("live-drawn", posted), asdict(drawn),
                                    self._keep)  # fmt: skip
-
-    async def slot(self, gap: float) -> float:
-        key, ms = self._pace, max(1, int(gap * 1000))
-
-        async def op(r: Any) -> float:
-            return int(await r.eval(_SLOT, 1, key, ms)) / 1000
-
-        wait: float | None = await self._redis.run("live.slot", op, None)
-        return await self._local.slot(gap) if wait is None else wait
-
-    async def hold_off(self, seconds: float) -> None:
-        await self._local.hold_off(seconds)
-        key, ms = self._pace, max(1, int(seconds * 1000))
-        await self._redis.run("live.hold_off", lambda r: r.set(key, "1", px=ms), None)
 
     def __len__(self) -> int:
         return len(self._local)

@@ -12,6 +12,7 @@ from bot.state.flights import SharedFlights
 from bot.state.live import MemoryLiveCards
 from bot.state.live_shared import SharedLiveCards
 from bot.state.memory import MemoryEvents, MemorySharing
+from bot.state.pacer import MemoryPacer, SharedPacer
 from bot.state.recent import MemoryRecent, SharedRecent
 from bot.state.redis import SharedRedis
 from bot.state.shared import SharedEvents, SharedSharing
@@ -30,6 +31,7 @@ class Stores:
     flights: SharedFlights | None = None
     directory: RedisDirectoryShare | None = None
     live: MemoryLiveCards | SharedLiveCards = field(default_factory=MemoryLiveCards)
+    pacer: MemoryPacer | SharedPacer = field(default_factory=MemoryPacer)
 
     @classmethod
     def in_memory(cls) -> Stores:
@@ -57,4 +59,5 @@ def build_stores(settings: Settings) -> Stores:
         SharedFlights(redis, copies),
         RedisDirectoryShare(redis),
         SharedLiveCards(redis),
+        SharedPacer(redis),
     )

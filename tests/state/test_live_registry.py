@@ -84,18 +84,6 @@ async def test_what_a_message_last_showed(registry: LiveRegistry) -> None:
     assert await registry.drawn(posted) == Drawn("def", 11.0)
 
 
-async def test_the_pacer_lets_one_call_through_per_gap(registry: LiveRegistry) -> None:
-    assert await registry.slot(60.0) == 0.0
-    wait = await registry.slot(60.0)
-    assert 59.0 < wait <= 60.0
-
-
-async def test_ratelimited_holds_the_pacer_back(registry: LiveRegistry) -> None:
-    await registry.hold_off(30.0)
-    wait = await registry.slot(0.001)
-    assert 29.0 < wait <= 30.0
-
-
 async def test_a_lease_is_a_token_to_give_back(registry: LiveRegistry) -> None:
     token = await registry.lease(card(), 5.0)
     assert token
@@ -209,15 +197,6 @@ async def test_a_lease_is_held_by_one_replica_at_a_time(replicas: list[SharedRed
     assert await two.lease(card(), 5.0)
 
 
-async def test_the_pacer_is_shared_and_so_is_holding_back(replicas: list[SharedRedis]) -> None:
-    one, two = SharedLiveCards(replicas[0]), SharedLiveCards(replicas[1])
-    assert await one.slot(60.0) == 0.0
-    assert 59.0 < await two.slot(60.0) <= 60.0
-    await replicas[0].delete(replicas[0].key("live-pace"))
-    await two.hold_off(30.0)
-    assert 29.0 < await one.slot(0.001) <= 30.0
-
-
 async def test_entries_past_seven_days_or_unreadable_are_ignored_and_removed(
     replicas: list[SharedRedis],
 ) -> None:
@@ -252,7 +231,6 @@ async def test_redis_down_leaves_this_replicas_own_cards(
         await one.add(42, card("during"))
         assert sorted(p.ts for p in await one.cards(42)) == ["during", "mine"]
         assert await one.lease(card("mine"), 5.0) == LOCAL  # this process decides alone
-        assert await one.slot(60.0) == 0.0 and await one.slot(60.0) > 59.0  # paced locally
         await one.drew(card("mine"), Drawn("abc", 1.0))
         assert await one.drawn(card("mine")) == Drawn("abc", 1.0)
     finally:

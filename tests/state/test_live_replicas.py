@@ -11,8 +11,10 @@ import pytest
 
 from bot.blocks.message import CardSettings
 from bot.slack.live import LiveCards
+from bot.slack.webapi import Pace, Pacer
 from bot.state.live import Posted
 from bot.state.live_shared import SharedLiveCards
+from bot.state.pacer import SharedPacer
 from bot.state.redis import SharedRedis
 from tests.redis_server import RedisServer
 from tests.unit.live_fakes import FakeClient, FakeLookup, acme
@@ -25,8 +27,9 @@ class Replica:
 
     def __init__(self, url: str, client: FakeClient, lookup: FakeLookup):
         self.redis = SharedRedis.from_url(url, cooldown=0.0)
+        pacer = Pacer(SharedPacer(self.redis), pace=Pace(app=0.0, channel=0.0))
         self.live = LiveCards(client, lookup, CARDS, SharedLiveCards(self.redis),  # type: ignore[arg-type]
-                              gap=0.0, held_retry=0.05)  # fmt: skip
+                              pacer=pacer, held_retry=0.05)  # fmt: skip
         self.task = asyncio.create_task(self.live.run())
 
     async def stop(self) -> None:
@@ -116,7 +119,7 @@ async def test_the_pacer_spaces_calls_across_replicas(
             replica.live.changed(42)
         await settle(client, replicas, 4)
         assert len(client.calls) == 4
-        # One slot of 0.2 s shared by both replicas: no two calls closer than that.
+        # One pace of 0.2 s shared by both replicas: no two calls closer than that.
         gaps = [b - a for a, b in zip(client.times, client.times[1:], strict=False)]
         assert min(gaps) >= 0.19, gaps
     finally:

@@ -14,7 +14,9 @@ from bot.lookup.service import Outcome
 from bot.pivotal.models import Customer
 from bot.slack.live import LiveCards, remember_unfurls
 from bot.slack.privacy import CardMode
+from bot.slack.webapi import Pace, Pacer
 from bot.state.live import MemoryLiveCards, Posted
+from bot.state.pacer import MemoryPacer
 from tests.unit.live_fakes import FakeClient, FakeLookup, Response, acme
 
 CARDS = CardSettings(app_url="https://my.pivotal.app")
@@ -39,12 +41,15 @@ def live_cards(
     customer: Customer | None,
     registry: Any = None,
     lookup: FakeLookup | None = None,
+    store: Any = None,
     **kwargs: Any,
 ) -> tuple[LiveCards, FakeClient, FakeLookup, Sleeps]:
     client, sleeps = FakeClient(), Sleeps()
     lookup = lookup if lookup is not None else FakeLookup(customer)
-    registry = registry if registry is not None else MemoryLiveCards(monotonic=sleeps.clock)
-    live = LiveCards(client, lookup, CARDS, registry, gap=0.0, sleep=sleeps, **kwargs)  # type: ignore[arg-type]
+    registry = registry if registry is not None else MemoryLiveCards()
+    store = store if store is not None else MemoryPacer(monotonic=sleeps.clock)
+    pacer = Pacer(store, pace=Pace(app=0.0, channel=0.0), sleep=sleeps)
+    live = LiveCards(client, lookup, CARDS, registry, pacer=pacer, **kwargs)  # type: ignore[arg-type]
     return live, client, lookup, sleeps
 
 
@@ -179,19 +184,19 @@ async def test_a_card_another_replica_is_drawing_is_looked_at_again() -> None:
     assert registry.asked == 3 and len(client.calls) == 1
 
 
-class SlowTurn(MemoryLiveCards):
-    """Another replica draws the card while this one waits for the pacer's slot."""
+class SlowTurn(MemoryPacer):
+    """Another replica draws the card while this one waits for the pacer's turn."""
 
-    def __init__(self, drawn_meanwhile: Any) -> None:
+    def __init__(self, registry: MemoryLiveCards, drawn_meanwhile: Any) -> None:
         super().__init__()
-        self.meanwhile = drawn_meanwhile
+        self.registry, self.meanwhile = registry, drawn_meanwhile
         self.asked = 0
 
-    async def slot(self, gap: float) -> float:
+    async def slot(self, channel: str, gap: float, channel_gap: float) -> float:
         self.asked += 1
         if self.asked == 1:
             return 5.0
-        await self.drew(SHARED, self.meanwhile)
+        await self.registry.drew(SHARED, self.meanwhile)
         return 0.0
 
 
@@ -203,7 +208,8 @@ async def test_a_card_drawn_elsewhere_during_a_long_wait_is_not_sent_again() -> 
     await turn(elsewhere)
     shown = await elsewhere.registry.drawn(SHARED)
     assert shown is not None
-    live, client, _, _ = live_cards(customer, SlowTurn(shown))
+    registry = MemoryLiveCards()
+    live, client, _, _ = live_cards(customer, registry, store=SlowTurn(registry, shown))
     await live.remember(42, SHARED)
     live.changed(42)
     await turn(live)
