@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench sandbox clean redis-server
+.PHONY: demo test lint typecheck unit bench sandbox clean redis-server postgresql
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV) (first run only, about half a minute)..."
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	@$(BIN)/pivotal-bot demo
 
-test: $(STAMP) redis-server lint typecheck unit
+test: $(STAMP) redis-server postgresql lint typecheck unit
 
 # The replica tests start their own redis-server (no persistence) and stop it at the end.
 redis-server:
@@ -26,6 +26,18 @@ redis-server:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	  else \
 	    echo "redis-server is missing: install it (sudo apt-get install redis-server, or brew install redis), then run make test again"; \
+	    exit 1; \
+	  fi; }
+
+# The durable-tier tests start their own PostgreSQL (a throwaway cluster) and stop it at the end.
+# Debian keeps initdb in /usr/lib/postgresql/<version>/bin, off the PATH.
+postgresql:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing postgresql (the durable-tier tests start their own)..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else \
+	    echo "PostgreSQL is missing: install it (sudo apt-get install postgresql, or brew install postgresql), then run make test again"; \
 	    exit 1; \
 	  fi; }
 

@@ -6,6 +6,7 @@ import atexit
 import contextlib
 import glob
 import os
+import pwd
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +20,10 @@ from tests.redis_server import free_port
 MISSING = (
     "PostgreSQL is not installed: run `make test` as root to install it, or "
     "`apt-get install postgresql` (Debian/Ubuntu) / `brew install postgresql` (macOS)"
+)
+NO_USER = (
+    "initdb and pg_ctl refuse to run as root, and there is no `postgres` user to run them as: "
+    "install Debian's postgresql package (it adds one) or `useradd --system postgres`"
 )
 FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
@@ -37,6 +42,14 @@ def postgres_bindir() -> Path | None:
         if (Path(folder) / "initdb").exists() and (Path(folder) / "pg_ctl").exists():
             return Path(folder)
     return None
+
+
+def _has_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _version(name: str) -> tuple[int, ...]:
@@ -122,9 +135,11 @@ def running_postgres() -> Iterator[PostgresServer]:
     bindir = postgres_bindir()
     if bindir is None:
         pytest.fail(MISSING, pytrace=False)  # with CI=true or without: never a silent skip
+    if os.geteuid() == 0 and not _has_user("postgres"):
+        pytest.fail(NO_USER, pytrace=False)
     workdir = Path(tempfile.mkdtemp(prefix="pivotal-bot-pg-"))
     if os.geteuid() == 0:
-        shutil.chown(workdir, "postgres", "postgres")
+        shutil.chown(workdir, "postgres")
     server = PostgresServer(bindir, free_port(), workdir)
     atexit.register(server.stop)  # also when the session is interrupted
     try:
