@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -57,18 +58,22 @@ class Cluster:
     http: httpx.AsyncClient
     redis_url: str | None
     env: dict[str, str]
+    workdir: Path
     replicas: list[Replica] = field(default_factory=list)
     _pumps: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def start_replica(self, *, ready: bool = True, **env: str) -> Replica:
         port = free_port()
-        values = {**self.env, "PORT": str(port), **env}
+        name = f"r{len(self.replicas) + 1}"
+        # One SQLite file per process unless the test names a database (a shared one).
+        own = f"sqlite:///{self.workdir / name}.db"
+        values = {"DATABASE_URL": own, **self.env, "PORT": str(port), **env}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", env=values, cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         driver = SlackDriver(f"http://127.0.0.1:{port}", SECRET, self.slack, self.http)
-        replica = Replica(f"r{len(self.replicas) + 1}", port, proc, driver)
+        replica = Replica(name, port, proc, driver)
         self.replicas.append(replica)
         self._pumps.append(asyncio.create_task(_pump(proc, replica.output)))
         await until(lambda: self._answers(replica, "/healthz"), 30, f"{replica.name} not up")
@@ -124,6 +129,8 @@ async def cluster(
         stack.push_async_callback(slack.stop)
         http = await stack.enter_async_context(httpx.AsyncClient(timeout=15))
         base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIVOTAL_"))}
+        for name in ("DATABASE_URL", "DYNO"):
+            base.pop(name, None)
         base.update({
             "SLACK_BOT_TOKEN": "xoxb-replica-test", "SLACK_SIGNING_SECRET": SECRET,
             "PIVOTAL_API_KEY": API_KEY, "PIVOTAL_API_URL": pivotal_url,
@@ -133,7 +140,8 @@ async def cluster(
         base.pop("REDIS_URL", None)
         if redis_url:
             base["REDIS_URL"] = redis_url
-        group = Cluster(pivotal, slack, http, redis_url, base)
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="replicas-")))
+        group = Cluster(pivotal, slack, http, redis_url, base, workdir)
         stack.push_async_callback(group.stop)
         yield group
 
