@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return run_socket(settings)
             return run_http(settings)
         if args.command == "demo":
-            from bot.demo import run_demo
+            from bot.sandbox.demo.run import run_demo
 
             return run_demo(raw_json=args.json)
         if args.command == "sandbox":

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.sandbox.terminal import Style, builder_link, mrkdwn, render_blocks
+from bot.sandbox.demo.terminal import Style, builder_link, mrkdwn, render_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 

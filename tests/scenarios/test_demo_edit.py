@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.demo import Session, slack_names
+from bot.sandbox.demo.session import Session, slack_names
+from bot.sandbox.demo.terminal import Style
 from bot.sandbox.pivotal.deliveries import SANDBOX_WEBHOOK_SECRET
 from bot.sandbox.stack import local_stack
-from bot.sandbox.terminal import Style
 from tests.scenarios.test_demo_session import run
 
 

@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.demo import COMMANDS, Session, command, handle, slack_names, usage
+from bot.sandbox.demo.commands import COMMANDS, Command, handle, usage
+from bot.sandbox.demo.session import Session, slack_names
+from bot.sandbox.demo.terminal import Style
 from bot.sandbox.stack import local_stack
-from bot.sandbox.terminal import Style
 
 
 @pytest.fixture
@@ -95,10 +96,10 @@ async def test_links_that_do_not_unfurl_are_said_so(session: Session) -> None:
 async def test_a_registered_command_is_dispatched_and_listed(session: Session) -> None:
     seen: list[str] = []
 
-    @command("/echo-test", "/echo-test WORDS", "repeat WORDS")
     async def echo(session: Session, rest: str) -> None:
         seen.append(rest)
 
+    COMMANDS["/echo-test"] = Command(echo, "/echo-test WORDS", "repeat WORDS")
     try:
         assert "/echo-test WORDS" in usage() and "repeat WORDS" in usage()
         await run(session, "/echo-test hi")

@@ -1,15 +1,14 @@
-"""Demo commands for the session itself: channel, Slack Connect, raw JSON, help and quit."""
+"""Demo commands for the session itself: channel, Slack Connect, raw JSON and quit."""
 
 from __future__ import annotations
 
-from bot.demo import DEFAULT_CHANNEL, Session, command, usage
+from bot.sandbox.demo.session import DEFAULT_CHANNEL, Session
 from bot.sandbox.pivotal.data import SAMPLE_CHANNELS, UNLINKED_CHANNEL, sample_customers
 
 _SWITCH = {"on": True, "yes": True, "true": True, "1": True,
            "off": False, "no": False, "false": False, "0": False}  # fmt: skip
 
 
-@command("/channel", "/channel C024BE7LT", "switch channel (/channels lists the linked ones)")
 async def channel(session: Session, rest: str) -> None:
     session.channel = rest.lstrip("#") or DEFAULT_CHANNEL
     session.shared = session.channel in _shared_channels(session)
@@ -21,7 +20,6 @@ def _shared_channels(session: Session) -> set[str]:
     return {c for c, info in session.stack.slack.channels.items() if info.get("is_ext_shared")}
 
 
-@command("/channels", "/channels", "the channels linked to sample customers")
 async def channels(session: Session, rest: str) -> None:
     names = {c["display_id"]: c["name"] for c in sample_customers()}
     for channel_id, display_id in SAMPLE_CHANNELS.items():
@@ -29,7 +27,6 @@ async def channels(session: Session, rest: str) -> None:
     session.error(f"  {UNLINKED_CHANNEL:<14} (not linked)")
 
 
-@command("/shared", "/shared on|off", "make the current channel a Slack Connect channel or not")
 async def shared(session: Session, rest: str) -> None:
     on = _switch(session, "/shared", rest, session.shared)
     if on is None:
@@ -51,7 +48,6 @@ def _sharing_note(channel: str, on: bool, mode: str) -> str:
     )
 
 
-@command("/json", "/json on|off", "also print raw Block Kit and a Block Kit Builder link")
 async def raw_json(session: Session, rest: str) -> None:
     on = _switch(session, "/json", rest, session.raw_json)
     if on is not None:
@@ -70,11 +66,5 @@ def _switch(session: Session, name: str, rest: str, now: bool) -> bool | None:
     return on
 
 
-@command("/help", "/help", "this list")
-async def help_(session: Session, rest: str) -> None:
-    session.say(usage())
-
-
-@command("/quit", "/quit", "leave", "/exit", "quit", "exit")
 async def quit_(session: Session, rest: str) -> None:
     session.done = True

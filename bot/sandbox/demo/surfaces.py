@@ -10,11 +10,11 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.text import escape
-from bot.demo import Session, Shown, command, press
+from bot.sandbox.demo.lookups import press
+from bot.sandbox.demo.session import Session, Shown
 from bot.sandbox.slack import effects
 
 
-@command("/refresh", "/refresh", "press Refresh on the last card shown")
 async def refresh(session: Session, rest: str) -> None:
     numbers = [
         n
@@ -28,7 +28,6 @@ async def refresh(session: Session, rest: str) -> None:
     await press(session, str(numbers[-1]))
 
 
-@command("/type", "/type acm", "type into a search picker: the options Slack would list")
 async def type_(session: Session, rest: str) -> None:
     response = await session.stack.driver.suggest(rest)
     options = response.json().get("options", []) if response.status_code == 200 else []
@@ -39,7 +38,6 @@ async def type_(session: Session, rest: str) -> None:
     session.show(_as_message(options[:10], len(options)))
 
 
-@command("/home", "/home", "open the app's Home tab (yours alone)")
 async def home(session: Session, rest: str) -> None:
     stack = session.stack
     before = len(stack.slack.calls_to("views.publish"))
@@ -55,7 +53,6 @@ async def home(session: Session, rest: str) -> None:
         session.say()
 
 
-@command("/shortcut", "/shortcut <text>", "run the Look up customer shortcut on a message")
 async def shortcut(session: Session, rest: str) -> None:
     mark = effects.mark(session.stack.slack)
     ack, _ = await session.stack.driver.message_shortcut(rest, channel_id=session.channel)

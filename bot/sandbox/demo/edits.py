@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from bot.demo import Session, command, customer
+from bot.sandbox.demo.lookups import customer
+from bot.sandbox.demo.session import Session
 from bot.sandbox.pivotal import edits
 from bot.sandbox.slack import effects
 from bot.sandbox.stack import API_KEY
 
 
-@command(
-    "/edit",
-    "/edit 42 plan=growth",
-    "change a customer in Pivotal; its webhook updates the bot and the cards in channels",
-)
 async def edit(session: Session, rest: str) -> None:
     parsed = edits.parse_assignments(rest or "?")
     if isinstance(parsed, str):
