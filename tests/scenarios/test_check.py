@@ -18,6 +18,7 @@ from bot.check import BOT_SCOPES, UNFURL_DOMAIN, check_unfurls, load_manifest, r
 from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack.server import FakeSlack
 from bot.sandbox.stack import stack_settings
+from tests.scratch import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +78,7 @@ async def test_cli_exit_codes(fakes: tuple[SandboxPivotal, FakeSlack, str, str])
         "SLACK_BOT_TOKEN": "xoxb-cli-check-token", "PIVOTAL_API_KEY": "pivotal_test_sandbox",
         "PIVOTAL_API_URL": pivotal_url, "SLACK_API_URL": slack_url,
         "SLACK_SIGNING_SECRET": "cli-check-signing-secret",
+        "DATABASE_URL": scratch_database_url(),
     })  # fmt: skip
 
     async def run() -> tuple[int, str]:

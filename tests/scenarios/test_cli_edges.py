@@ -16,6 +16,7 @@ import pytest
 
 from bot.config import settings_from
 from bot.server import _app_token_accepted
+from tests.scratch import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 # Nothing answers on port 9: the bot starts anyway and logs its failed calls.
@@ -27,7 +28,7 @@ BASE = {"SLACK_BOT_TOKEN": "xoxb-1-edge-token", "PIVOTAL_API_KEY": "pivotal_test
 
 def env(**values: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "PIVOTAL_"))}
-    return {**clean, **BASE, **values}
+    return {**clean, **BASE, "DATABASE_URL": scratch_database_url(), **values}
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import httpx
 from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack.driver import SlackDriver
 from bot.sandbox.slack.server import FakeSlack
+from tests.scratch import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "serve-test-signing-secret"
@@ -34,6 +35,7 @@ async def test_serve_health_ready_and_graceful_sigterm() -> None:
         "SLACK_BOT_TOKEN": "xoxb-serve-test", "SLACK_SIGNING_SECRET": SECRET,
         "PIVOTAL_API_KEY": "pivotal_test_sandbox", "PIVOTAL_API_URL": pivotal_url,
         "SLACK_API_URL": slack_url, "HOST": "127.0.0.1", "PORT": str(port),
+        "DATABASE_URL": scratch_database_url(),
     })  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", env=env, cwd=ROOT,

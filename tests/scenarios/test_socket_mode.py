@@ -14,6 +14,7 @@ import httpx
 from bot.sandbox.pivotal.deliveries import WebhookSender, envelope, new_secret
 from bot.sandbox.pivotal.server import SandboxPivotal
 from bot.sandbox.slack.server import FakeSlack
+from tests.scratch import scratch_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_TOKEN = "xapp-1-socket-test-token"
@@ -33,6 +34,7 @@ async def serve_socket(
         "SLACK_BOT_TOKEN": "xoxb-socket-test", "SLACK_APP_TOKEN": APP_TOKEN,
         "PIVOTAL_API_KEY": "pivotal_test_sandbox", "PIVOTAL_API_URL": pivotal_url,
         "SLACK_API_URL": slack_url, **extra,
+        "DATABASE_URL": scratch_database_url(),
     })  # fmt: skip
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--socket", env=env, cwd=ROOT,
