@@ -10,7 +10,6 @@ from pydantic import AliasChoices
 from bot import config
 from bot.config import Settings
 from tests.postgres_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
-from tests.postgres_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
 
 
 def bot_variables() -> frozenset[str]:
