@@ -6,7 +6,6 @@ import logging
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -23,8 +22,8 @@ from pydantic_settings import (
 )
 
 from bot import config_messages
+from bot.config_urls import database_url_problem, redis_url_problem
 from bot.pivotal.webhooks import parse_secrets
-from bot.store.url import database_url_problem
 
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
 DEFAULT_PIVOTAL_APP_URL = "https://my.pivotal.app"
@@ -229,24 +228,6 @@ class Settings(BaseSettings):
     @property
     def log_level_number(self) -> int:
         return logging.getLevelNamesMapping()[self.log_level]
-
-
-def redis_url_problem(url: str) -> str | None:
-    """Why `url` cannot be a Redis URL (never echoing it: it may hold a password), or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "must be redis://host:port/db, rediss://… or unix:///path (port not a number)"
-    if parts.scheme in ("redis", "rediss"):
-        if not parts.hostname:
-            return "must name a host: redis://host:6379/0"
-        if parts.path.strip("/") and not parts.path.strip("/").isdigit():
-            return "the database after the host must be a number: redis://host:6379/0"
-        return None if port is None or port > 0 else "the port must be 1-65535"
-    if parts.scheme == "unix":
-        return None if parts.path.startswith("/") else "must be unix:///absolute/path.sock"
-    return "must start with redis://, rediss:// or unix://"
 
 
 class _Given(Settings):

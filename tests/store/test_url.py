@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from bot.store.url import database_url_problem, display_url, driver_url, is_local_host
+from bot.config_urls import database_url_problem
+from bot.store.url import display_url, driver_url, is_local_host
 
 SECRET = "s3cret"
 
@@ -99,7 +100,7 @@ def test_logs_never_show_the_password() -> None:
 
 def test_checking_a_url_does_not_load_sqlalchemy() -> None:
     code = (
-        "import sys; from bot.store.url import database_url_problem; "
+        "import sys; from bot.config_urls import database_url_problem; "
         "database_url_problem('postgres://h/db'); print('sqlalchemy' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
