@@ -1,11 +1,20 @@
-"""Types every builder shares: a Block, the Message that reaches Slack, the card settings."""
+"""Types every builder shares: a Block, the Message, the card settings, a channel's mode."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 Block = dict[str, Any]
+
+
+class CardMode(StrEnum):
+    """What a card posted in a channel may show."""
+
+    FULL = "full"
+    MINIMAL = "minimal"  # no financial fields: MRR, plan, orders, integration ids
+    OFF = "off"  # no card at all
 
 
 @dataclass(frozen=True)

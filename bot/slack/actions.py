@@ -10,13 +10,13 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids, notices
-from bot.blocks.message import Message
+from bot.blocks.message import CardMode
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
+from bot.slack import cards
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
-from bot.slack.live import post_card
-from bot.slack.privacy import CardMode
+from bot.slack.recents import user_of
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 
@@ -61,26 +61,12 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
                         replace_original=False)  # fmt: skip
             return
         outcome = await deps.lookup.resolve(IdQuery(ref))
-        user = str((body.get("user") or {}).get("id") or "")
-        message = render(outcome, deps.cards, minimal=mode is CardMode.MINIMAL,
-                         shared_by=user)  # fmt: skip
         if not isinstance(outcome, Found):
-            await reply(respond, message, response_type="ephemeral", replace_original=False)
-        elif await posted(outcome, channel, message, mode, user) or await reply(
-            respond, message, response_type="in_channel", replace_original=False
-        ):
+            await reply(respond, render(outcome, deps.cards), response_type="ephemeral",
+                        replace_original=False)  # fmt: skip
+        elif await cards.share(deps, channel, outcome, mode, user_of(body), respond):
             await reply(respond, delete_original=True)
         log_lookup("share", outcome, started, instant=False)
-
-    async def posted(
-        outcome: Found, channel: str, message: Message, mode: CardMode, user: str
-    ) -> bool:
-        """With live cards, Share posts with chat.postMessage so later changes can follow."""
-        if deps.live is None:
-            return False
-        display_id = outcome.snapshot.customer.display_id
-        return await post_card(deps.live, channel, display_id, message.text, message.blocks,
-                               mode, user or None)  # fmt: skip
 
     listen(app.action(_LINK_BUTTONS), deps.inflight, on_link_button)
     listen(app.action(ids.PICK_CUSTOMER), deps.inflight, on_pick)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -20,10 +20,8 @@ from bot.lookup.query import Query
 from bot.lookup.search import SearchResult
 from bot.lookup.service import Outcome
 from bot.slack.privacy import ChannelSharing
+from bot.state.live import Posted
 from bot.state.recent import RecentLookups
-
-if TYPE_CHECKING:
-    from bot.slack.live import LiveCards
 
 
 class Lookup(Protocol):
@@ -62,6 +60,18 @@ class CustomerIndex(Protocol):
         ...
 
 
+class CardBook(Protocol):
+    """Cards the bot posted or unfurled, kept so they follow their customer (LiveCards)."""
+
+    async def remember(self, display_id: int, posted: Posted) -> None:
+        """Keep `posted`, a card of customer `display_id` now in Slack."""
+        ...
+
+    async def kept(self, display_id: int, posted: Posted) -> Posted | None:
+        """The record kept of the message or unfurl `posted` addresses, if there is one."""
+        ...
+
+
 @dataclass
 class InFlight:
     """Work still running after its ack, so shutdown can let it finish."""
@@ -95,4 +105,4 @@ class ListenerDeps:
     app_url: str  # the Pivotal web app, whose customer links listeners recognise
     directory: CustomerIndex  # search, type-ahead, channel and slug look-ups
     recent: RecentLookups  # each user's own recent lookups, for their App Home
-    live: LiveCards | None = None  # with webhooks: shared cards and unfurls follow changes
+    live: CardBook | None = None  # with webhooks: shared cards and unfurls follow changes

@@ -14,23 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.blocks.message import CardSettings, Message
+from bot.blocks.message import CardMode, CardSettings, Message
 from bot.logs import event
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found
 from bot.pivotal.models import instant
+from bot.slack.cards import draw
 from bot.slack.deps import Lookup
 from bot.slack.errors import contained
-from bot.slack.privacy import CardMode
 from bot.slack.render import render
-from bot.slack.webapi import TIER3_GAP, Pace, Pacer, SlackCallFailed, call, logged
+from bot.slack.webapi import TIER3_GAP, Pace, Pacer, SlackCallFailed, logged
 from bot.state.live import Drawn, LiveRegistry, MemoryLiveCards, Posted, digest_of
 
-__all__ = ["TIER3_GAP", "LiveCards", "Posted", "post_card", "remember_unfurls"]
+__all__ = ["TIER3_GAP", "LiveCards", "Posted"]
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ class LiveCards:
         redraws: AsyncWebClient | None = None,
         held_retry: float = HELD_RETRY_SECONDS,
     ):
-        self.slack, self._lookup, self._cards = slack, lookup, cards
+        self._lookup, self._cards = lookup, cards
         self._redraws = redraws if redraws is not None else slack  # chat.update, chat.unfurl
         self.registry: LiveRegistry = registry if registry is not None else MemoryLiveCards()
         self.pacer = pacer if pacer is not None else Pacer()
@@ -72,6 +71,10 @@ class LiveCards:
 
     async def remember(self, display_id: int, posted: Posted) -> None:
         await self.registry.add(display_id, posted)
+
+    async def kept(self, display_id: int, posted: Posted) -> Posted | None:
+        """The registry's record of the message `posted` addresses (who shared it, …)."""
+        return next((p for p in await self.registry.cards(display_id) if p.key == posted.key), None)
 
     def changed(self, display_id: int) -> None:
         """The customer changed: its cards are queued, each once, on the next turn."""
@@ -177,7 +180,7 @@ class LiveCards:
                 self.unchanged += 1  # drawn meanwhile (a long hold-off outlasts the lease)
                 return
             try:
-                await self._send(posted, card.text, card.blocks)
+                await draw(self._redraws, posted, card)
             except SlackCallFailed as failed:
                 if await self.pacer.held(failed, posted.channel):
                     continue
@@ -189,22 +192,6 @@ class LiveCards:
                   unfurl=posted.url is not None)  # fmt: skip
             return
 
-    async def _send(self, posted: Posted, text: str, blocks: list[dict[str, Any]]) -> None:
-        slack = self._redraws
-        if posted.url is None:
-            update = slack.chat_update(channel=posted.channel, ts=posted.ts, text=text,
-                                       blocks=blocks)  # fmt: skip
-            await call("chat.update", update)
-            return
-        unfurls = {posted.url: {"blocks": blocks}}
-        target = dict(posted.target)
-        if target:
-            again = slack.chat_unfurl(unfurls=unfurls, unfurl_id=target["unfurl_id"],
-                                      source=target["source"])  # fmt: skip
-        else:
-            again = slack.chat_unfurl(unfurls=unfurls, channel=posted.channel, ts=posted.ts)
-        await call("chat.unfurl", again)
-
     async def _failed(self, display_id: int, posted: Posted, failed: SlackCallFailed) -> None:
         if failed.gone:
             await self.registry.drop(display_id, posted)
@@ -212,39 +199,3 @@ class LiveCards:
             event(log, "slack.live.dropped", channel=posted.channel, reason=failed.error)
             return
         logged(failed, "slack.live.failed", channel=posted.channel)
-
-
-async def remember_unfurls(
-    live: LiveCards, event: dict[str, Any], shown: dict[str, int], mode: CardMode
-) -> None:
-    """Keep the unfurls just sent, so they follow their customers."""
-    target: tuple[tuple[str, str], ...] = ()
-    if event.get("unfurl_id") and event.get("source"):
-        target = (("unfurl_id", str(event["unfurl_id"])), ("source", str(event["source"])))
-    channel, ts = str(event.get("channel") or ""), str(event.get("message_ts") or "")
-    if not (channel and ts):
-        return  # nothing to address a later chat.unfurl to
-    for url, display_id in shown.items():
-        await live.remember(display_id, Posted(channel, ts, mode, url=url, target=target))
-
-
-async def post_card(
-    live: LiveCards,
-    channel: str,
-    display_id: int,
-    text: str,
-    blocks: list[dict[str, Any]],
-    mode: CardMode,
-    shared_by: str | None,
-) -> bool:
-    """Share with chat.postMessage (so the ts is known) and keep it live; False if refused."""
-    try:
-        post = live.slack.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        sent = await call("chat.postMessage", post)
-    except SlackCallFailed as failed:
-        logged(failed, "slack.live.post_failed", channel=channel)
-        return False
-    ts = str(sent.get("ts") or "")
-    if ts:  # without its ts a message cannot be updated: posted, but not live
-        await live.remember(display_id, Posted(channel, ts, mode, shared_by=shared_by))
-    return True

@@ -8,24 +8,18 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from enum import StrEnum
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.blocks.message import CardMode
 from bot.logs import event
 from bot.slack.webapi import SlackCallFailed, call
 from bot.state.memory import MemorySharing
 
+__all__ = ["CardMode", "ChannelSharing", "SharingStore"]  # CardMode: bot/blocks/message.py
+
 log = logging.getLogger(__name__)
-
-
-class CardMode(StrEnum):
-    """What a card posted in a channel may show."""
-
-    FULL = "full"
-    MINIMAL = "minimal"  # no financial fields: MRR, plan, orders, integration ids
-    OFF = "off"  # no card at all
 
 
 class SharingStore(Protocol):

@@ -9,14 +9,13 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids, notices
 from bot.blocks.matches import match_list
-from bot.blocks.message import Message
+from bot.blocks.message import CardMode
 from bot.blocks.surfaces import find_modal, notice_modal
 from bot.lookup.mentions import find_mentions, named_refs
 from bot.lookup.query import IdQuery, SlugQuery
 from bot.lookup.service import Found
+from bot.slack import cards
 from bot.slack.listen import Reply, listen
-from bot.slack.live import post_card
-from bot.slack.privacy import CardMode
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
@@ -92,8 +91,7 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
         elif not isinstance(outcome, Found):
             text = render(outcome, deps.cards).text
         else:
-            card = render(outcome, deps.cards, minimal=mode is CardMode.MINIMAL, shared_by=user)
-            posted = await _post(deps, channel, outcome, card, mode, user)
+            posted = await cards.share(deps, channel, outcome, mode, user)
             text = (
                 f":white_check_mark: Shared in <#{channel}>."
                 if posted
@@ -109,17 +107,3 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
     anywhere = app.shortcut({"type": "shortcut", "callback_id": ids.FIND_SHORTCUT})
     listen(anywhere, deps.inflight, on_global_shortcut)
     listen(app.view(ids.FIND_MODAL), deps.inflight, on_share_submitted)
-
-
-async def _post(
-    deps: ListenerDeps, channel: str, found: Found, card: Message, mode: CardMode, user: str
-) -> bool:
-    """Post the card; with live cards it is kept, so later changes redraw it in place."""
-    if deps.live is not None:
-        return await post_card(deps.live, channel, found.snapshot.customer.display_id,
-                               card.text, card.blocks, mode, user or None)  # fmt: skip
-    sent = await attempt(
-        "chat.postMessage",
-        deps.slack.chat_postMessage(channel=channel, text=card.text, blocks=card.blocks),
-    )
-    return sent is not None

@@ -9,17 +9,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import logs
+from bot.blocks.message import CardMode
 from bot.lookup.query import CustomerLink, parse_customer_link
 from bot.lookup.service import Found
+from bot.slack import cards
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
-from bot.slack.live import remember_unfurls
-from bot.slack.privacy import CardMode
 from bot.slack.render import log_lookup, render
-from bot.slack.webapi import SlackCallFailed, call, logged
 
 log = logging.getLogger(__name__)
 MAX_LINKS = 10  # more than Slack previews in one message anyway
@@ -56,8 +54,8 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
                     unfurls[url] = {"blocks": card.blocks}
                     shown[url] = outcome.snapshot.customer.display_id
         if unfurls:
-            if await _send(deps.slack, event, unfurls) and deps.live is not None:
-                await remember_unfurls(deps.live, event, shown, mode)
+            if await cards.unfurl(deps.slack, event, unfurls) and deps.live is not None:
+                await cards.remember_unfurls(deps.live, event, shown, mode)
         else:
             _skipped(channel, "nothing_found")
 
@@ -77,22 +75,6 @@ def _customer_links(event: dict[str, Any], app_url: str) -> dict[str, CustomerLi
         if len(found) >= MAX_LINKS:
             break
     return found
-
-
-async def _send(
-    slack: AsyncWebClient, event: dict[str, Any], unfurls: dict[str, dict[str, Any]]
-) -> bool:
-    target: dict[str, Any]
-    if event.get("unfurl_id") and event.get("source"):
-        target = {"unfurl_id": event["unfurl_id"], "source": event["source"]}
-    else:
-        target = {"channel": event.get("channel"), "ts": event.get("message_ts")}
-    try:
-        await call("chat.unfurl", slack.chat_unfurl(unfurls=unfurls, **target))
-    except SlackCallFailed as failed:
-        logged(failed, "slack.unfurl.failed", channel=event.get("channel"), links=len(unfurls))
-        return False
-    return True
 
 
 def _skipped(channel: str, reason: str) -> None:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 
 from cachetools import TTLCache
 
+from bot.blocks.message import CardMode
+
 KEEP_SECONDS = 7 * 86_400.0
 MAX_CARDS = 20_000  # per process, in memory
 LOCAL = "local"  # the lease token when this process alone decides
@@ -30,9 +32,9 @@ class Posted:
 
     channel: str
     ts: str
-    mode: str  # the channel's CardMode when posted: "full" or "minimal"
+    mode: CardMode  # the channel's when posted: full or minimal
     url: str | None = None
-    shared_by: str | None = None
+    shared_by: str | None = None  # who shared it: every redraw credits them again
     target: tuple[tuple[str, str], ...] = ()  # chat.unfurl's unfurl_id/source, if given
     at: float = 0.0  # epoch seconds it was posted (set when registered)
 
@@ -61,8 +63,10 @@ class Posted:
         ):
             return None
         channel, ts, mode = (str(s) for s in strings)
+        if mode not in {m.value for m in CardMode}:
+            return None
         pairs = tuple((str(p[0]), str(p[1])) for p in target)
-        return cls(channel, ts, mode, url, shared_by, pairs, float(at))
+        return cls(channel, ts, CardMode(mode), url, shared_by, pairs, float(at))
 
 
 @dataclass(frozen=True)

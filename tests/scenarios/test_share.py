@@ -7,7 +7,9 @@ import json
 from typing import Any
 
 from bot.blocks import ids
-from tests.scenarios.harness import Harness, running_bot
+from bot.blocks.message import CardMode
+from bot.sandbox.pivotal.deliveries import new_secret
+from tests.scenarios.harness import Harness, running_bot, until
 
 
 def share_value(message: dict[str, Any]) -> str:
@@ -72,3 +74,26 @@ async def test_forged_share_value_is_refused(bot: Harness) -> None:
     (answer,) = await posts(bot, token, 1)
     assert "out of date" in answer["text"]
     assert bot.pivotal.customer_gets() == 0
+
+
+async def test_refresh_on_a_kept_card_credits_the_sharer_the_registry_recorded() -> None:
+    async with running_bot(pivotal_webhook_secret=new_secret()) as bot:
+        live = bot.deps.live
+        assert live is not None
+        card = await bot.lookup("42")
+        await bot.action(ids.SHARE_CUSTOMER, share_value(card))
+        await bot.slack.wait_for("chat.postMessage")
+        await until(lambda: len(live) == 1)
+        (kept,) = await live.registry.cards(42)
+        assert kept.shared_by == "U0PERSON" and kept.mode is CardMode.FULL
+        # What the message says is not read back: its context line could say anything.
+        edited = {"blocks": [{"type": "context", "block_id": ids.CARD_CONTEXT_BLOCK, "elements": [
+            {"type": "mrkdwn", "text": "*#42* · Shared by <@U0SOMEONE>"}]}]}  # fmt: skip
+        container = {"type": "message", "is_ephemeral": False, "channel_id": "C0GENERAL",
+                     "message_ts": kept.ts}  # fmt: skip
+        await bot.press_in(ids.REFRESH_CUSTOMER, ids.encode_customer_value("42"),
+                           container=container, message=edited)  # fmt: skip
+        (update,) = await bot.slack.wait_for("chat.update")
+        assert update.body["ts"] == kept.ts
+        blocks = json.dumps(update.body["blocks"])
+        assert "Shared by <@U0PERSON>" in blocks and "U0SOMEONE" not in blocks

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.blocks.message import CardMode
 from bot.state.live import KEEP_SECONDS, LOCAL, Drawn, LiveRegistry, MemoryLiveCards, Posted
 from bot.state.live_shared import SharedLiveCards
 from bot.state.redis import SharedRedis
@@ -122,6 +123,7 @@ def test_drawn_covers(before: Drawn, after: Drawn, covered: bool) -> None:
         {"channel": "C1", "ts": "1.1", "mode": "full", "at": 1.0, "url": 5},
         {"channel": "C1", "ts": "1.1", "mode": "full", "at": 1.0, "target": [["unfurl_id"]]},
         {"channel": "C1", "ts": "1.1", "mode": "full", "at": 1.0, "target": "unfurl_id"},
+        {"channel": "C1", "ts": "1.1", "mode": "everything", "at": 1.0},  # not a CardMode
     ],
 )
 def test_entries_that_are_not_ours_read_as_nothing(raw: object) -> None:
@@ -130,7 +132,8 @@ def test_entries_that_are_not_ours_read_as_nothing(raw: object) -> None:
 
 def test_an_entry_round_trips_through_json() -> None:
     posted = card(url="https://x/customers/1", shared_by="U1", target=(("source", "c"),), at=5.0)
-    assert Posted.load(json.loads(json.dumps(posted.dump()))) == posted
+    back = Posted.load(json.loads(json.dumps(posted.dump())))
+    assert back == posted and back.mode is CardMode.FULL
 
 
 def test_the_message_key_keeps_every_part_apart() -> None:

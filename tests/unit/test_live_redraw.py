@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from bot.blocks.message import CardSettings
+from bot.blocks.message import CardMode, CardSettings
 from bot.lookup.query import IdQuery, Query
 from bot.lookup.service import Outcome
 from bot.pivotal.models import Customer
-from bot.slack.live import LiveCards, remember_unfurls
-from bot.slack.privacy import CardMode
+from bot.slack.cards import remember_unfurls
+from bot.slack.live import LiveCards
 from bot.slack.webapi import Pace, Pacer
 from bot.state.live import MemoryLiveCards, Posted
 from bot.state.pacer import MemoryPacer

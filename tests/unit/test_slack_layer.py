@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.blocks.message import CardSettings, Message
+from bot.blocks.message import CardMode, CardSettings, Message
 from bot.slack.deps import InFlight, ListenerDeps
 from bot.slack.listen import Reply, listen
-from bot.slack.privacy import CardMode, ChannelSharing
+from bot.slack.privacy import ChannelSharing
 
 
 class Conversations:
