@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cachetools import LRUCache
 from slack_bolt.async_app import AsyncApp
@@ -14,11 +14,9 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot.blocks.surfaces import MAX_LISTED, View, home_view
 from bot.logs import event
 from bot.pivotal.models import Customer
+from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.webapi import attempt
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
 
 log = logging.getLogger(__name__)
 

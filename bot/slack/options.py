@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -13,11 +12,9 @@ from bot.blocks import ids
 from bot.blocks.picker import MAX_OPTIONS, picker_options
 from bot.logs import event
 from bot.lookup.query import MAX_TEXT
+from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.views import show_chosen
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
 
 log = logging.getLogger(__name__)
 

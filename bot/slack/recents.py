@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.lookup.service import Found, Outcome
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
+from bot.slack.deps import ListenerDeps
 
 
 def remember(deps: ListenerDeps, user: str, outcome: Outcome, channel: str = "") -> None:

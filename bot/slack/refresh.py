@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -12,14 +12,12 @@ from bot.blocks import ids, notices
 from bot.lookup.refresh import Refresher
 from bot.lookup.service import Found
 from bot.slack import cards
+from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.render import log_lookup, render
 from bot.slack.replies import reply
 from bot.slack.views import modal_for
 from bot.slack.webapi import attempt
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -15,14 +15,12 @@ from bot.lookup.mentions import find_mentions, named_refs
 from bot.lookup.query import IdQuery, SlugQuery
 from bot.lookup.service import Found
 from bot.slack import cards
+from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
 from bot.slack.webapi import attempt
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
 
 from bot.blocks.surfaces import View, answer_modal, card_modal, notice_modal
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found, Outcome
+from bot.slack.deps import ListenerDeps
 from bot.slack.recents import remember, user_of
 from bot.slack.render import render
 from bot.slack.replies import reply
 from bot.slack.webapi import attempt
-
-if TYPE_CHECKING:
-    from bot.slack.deps import ListenerDeps
 
 
 def modal_for(deps: ListenerDeps, outcome: Outcome) -> View:
