@@ -76,6 +76,21 @@ class FollowStore(Protocol):
         """Follows by kind: `customer`, `segment`, `personal`, `digest`, `paused`."""
         ...
 
+    async def health_baseline(self, display_id: int) -> int | None:
+        """The score a health drop is measured from (hysteresis), if any yet."""
+        ...
+
+    async def set_health_baseline(self, display_id: int, score: int) -> None: ...
+
+    async def wrote(self, display_id: int, channel_id: str, *, until: float) -> None:
+        """This channel just changed the customer through the bot (its follows stay quiet
+        about that change until `until`)."""
+        ...
+
+    async def written_by(self, display_id: int, *, now: float) -> frozenset[str]:
+        """Channels whose own change of this customer is still fresh."""
+        ...
+
 
 @dataclass(frozen=True)
 class OutboxStats:
