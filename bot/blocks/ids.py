@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from bot.pivotal.refs import is_safe_customer_ref
 
 # Link buttons still send a block_actions payload when clicked; the app acks them.
@@ -57,3 +60,10 @@ def decode_customer_value(value: str) -> str | None:
     if prefix != "customer" or not is_safe_customer_ref(ref):
         return None
     return ref
+
+
+def customer_of(action: Mapping[str, Any]) -> str | None:
+    """The customer a clicked button (or a chosen option) names, None if not one of ours."""
+    selected = action.get("selected_option")
+    chosen = selected.get("value") if isinstance(selected, Mapping) else None
+    return decode_customer_value(str(action.get("value") or chosen or ""))

@@ -41,3 +41,8 @@ def match_list(
         )
     blocks.append(picker_section("Not there? Search by name:"))
     return Message(text=f"{total} customers match {shown}", blocks=blocks)
+
+
+def mentioned_list(customers: Sequence[Customer]) -> Message:
+    """The customers a message mentions (the "Look up customer" shortcut), to pick from."""
+    return match_list("that message", customers)

@@ -42,6 +42,11 @@ def invalid_input(reason: str) -> Message:
     return Message(text=shown, blocks=[_section(f":thinking_face: {shown}"), _section(USAGE)])
 
 
+def button_out_of_date() -> Message:
+    """A click whose button value is not one of ours (an old card, or forged)."""
+    return invalid_input("That button is out of date; run /customer again.")
+
+
 def key_rejected() -> Message:
     text = (
         "Pivotal rejected the bot's API key, so no customer can be looked up. "

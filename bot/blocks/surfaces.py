@@ -68,6 +68,34 @@ def notice_modal(text: str) -> View:
     return _modal([{"type": "section", "text": {"type": "mrkdwn", "text": cut(text, 3000)}}])
 
 
+def looking_up_modal() -> View:
+    """What the modal shows while the chosen customer is fetched."""
+    return notice_modal(":hourglass: Looking it up…")
+
+
+def sharing_modal() -> View:
+    """What the modal shows once Share is pressed, until the card is posted."""
+    return notice_modal(":hourglass: Sharing…")
+
+
+def share_target_missing() -> dict[str, str]:
+    """The modal's input errors when Share is pressed with nowhere picked."""
+    return {ids.SHARE_TARGET_BLOCK: "Pick where to share the card."}
+
+
+def shared_modal(channel_id: str) -> View:
+    """The card is in `channel_id` now."""
+    return notice_modal(f":white_check_mark: Shared in <#{escape(channel_id)}>.")
+
+
+def share_refused_modal() -> View:
+    """Slack did not take the card where it was shared (the bot is not a member there)."""
+    return notice_modal(
+        ":warning: Slack did not take the card there; invite the bot to that "
+        "conversation and try again."
+    )
+
+
 def _modal(blocks: list[Block]) -> View:
     return {
         "type": "modal",

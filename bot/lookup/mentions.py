@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from bot.lookup.query import CustomerLink, IdQuery, parse_customer_link
+from bot.lookup.directory import Snapshot
+from bot.lookup.query import CustomerLink, IdQuery, SlugQuery, parse_customer_link
 from bot.pivotal.refs import DISPLAY_ID_RE
 
 T = TypeVar("T")
@@ -68,6 +69,36 @@ def named_refs(mentions: Mentions, exact: Callable[[str], Iterable[str]]) -> lis
         if len(found) >= MAX_FOUND:
             break
     return found[:MAX_FOUND]
+
+
+class Known(Protocol):
+    """The customer list mentions are checked against (the Directory is the real one)."""
+
+    def get(self, ref: str) -> Snapshot | None: ...
+
+    def by_slug(self, slug: str) -> Snapshot | None: ...
+
+    def exact(self, text: str) -> tuple[Snapshot, ...]: ...
+
+
+def mentioned_refs(text: str, *, app_url: str, known: Known) -> list[str]:
+    """Refs of the customers `text` mentions, at most MAX_FOUND: links and #numbers first
+    (a number the list does not know yet is kept as it is), then whole known names."""
+    mentions = find_mentions(text, app_url=app_url)
+    refs: list[str] = []
+    for link in (*mentions.links, *mentions.numbers):
+        if isinstance(link, SlugQuery):
+            snap = known.by_slug(link.slug)
+            ref = snap.customer.id if snap is not None else None
+        else:
+            snap = known.get(link.ref)
+            ref = snap.customer.id if snap is not None else link.ref
+        if ref is not None and ref not in refs:
+            refs.append(ref)
+    for ref in named_refs(mentions, lambda p: [s.customer.id for s in known.exact(p)]):
+        if ref not in refs:
+            refs.append(ref)
+    return refs[:MAX_FOUND]
 
 
 def _unique(items: Iterable[T]) -> list[T]:

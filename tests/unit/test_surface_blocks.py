@@ -12,7 +12,17 @@ from bot.blocks import ids
 from bot.blocks.customer import customer_card
 from bot.blocks.message import CardSettings
 from bot.blocks.picker import LABEL_LIMIT, MAX_OPTIONS, option_label, picker_options
-from bot.blocks.surfaces import card_modal, find_modal, home_view, notice_modal
+from bot.blocks.surfaces import (
+    card_modal,
+    find_modal,
+    home_view,
+    looking_up_modal,
+    notice_modal,
+    share_refused_modal,
+    share_target_missing,
+    shared_modal,
+    sharing_modal,
+)
 from bot.pivotal.models import Customer
 from tests.blockkit import assert_valid_message, assert_valid_view
 
@@ -111,6 +121,13 @@ def test_modals_are_valid() -> None:
     (share,) = [b for b in view["blocks"] if b.get("block_id") == ids.SHARE_TARGET_BLOCK]
     assert share["element"]["type"] == "conversations_select"
     assert_valid_view(notice_modal("Shared in <#C024BE7LT>."), channel="C024BE7LT")
+    assert_valid_view(shared_modal("C024BE7LT"), channel="C024BE7LT")
+    for notice in (looking_up_modal(), sharing_modal(), share_refused_modal()):
+        assert_valid_view(notice)
+    assert "<#C0A>" in json.dumps(shared_modal("C0A")) and "&lt;!here&gt;" in json.dumps(
+        shared_modal("<!here>")
+    )
+    assert share_target_missing() == {ids.SHARE_TARGET_BLOCK: "Pick where to share the card."}
 
 
 def test_refreshed_card_says_so_and_every_card_has_refresh() -> None:
