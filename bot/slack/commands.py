@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -19,30 +18,29 @@ COMMAND = "/customer"
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
-    def on_customer(args: AsyncArgs) -> Reply:
-        started = time.monotonic()
-        command = args.command or {}
-        query = parse_query(
-            command.get("text") or "",
-            app_url=deps.app_url,
-            channel_id=command.get("channel_id") or "",
-        )
-        # No I/O before the ack: only what memory already knows can ride on it.
-        outcome = deps.lookup.peek(query)
-        if outcome is None:
-            respond = args.respond
-            return Reply(later=lambda: answer(query, command, respond, started))
-        log_lookup("command", outcome, started, instant=True)
-        remember(deps, user_of(command), outcome, command.get("channel_id") or "")
-        return Reply.card(render(outcome, deps.cards, shareable=True))
+    listen(app.command(COMMAND), deps, on_customer)
 
-    async def answer(
-        query: Query, command: dict[str, Any], respond: AsyncRespond, started: float
-    ) -> None:
-        outcome = await deps.lookup.resolve(query)
-        message = render(outcome, deps.cards, shareable=True)
-        await reply(respond, message, response_type="ephemeral")
-        log_lookup("command", outcome, started, instant=False)
-        remember(deps, user_of(command), outcome, command.get("channel_id") or "")
 
-    listen(app.command(COMMAND), deps.inflight, on_customer)
+def on_customer(deps: ListenerDeps, args: AsyncArgs) -> Reply:
+    started = time.monotonic()
+    command = args.command or {}
+    user, channel = user_of(command), command.get("channel_id") or ""
+    query = parse_query(command.get("text") or "", app_url=deps.app_url, channel_id=channel)
+    # No I/O before the ack: only what memory already knows can ride on it.
+    outcome = deps.lookup.peek(query)
+    if outcome is None:
+        respond = args.respond
+        return Reply(later=lambda: answer(deps, query, user, channel, respond, started))
+    log_lookup("command", outcome, started, instant=True)
+    remember(deps, user, outcome, channel)
+    return Reply.card(render(outcome, deps.cards, shareable=True))
+
+
+async def answer(
+    deps: ListenerDeps, query: Query, user: str, channel: str, respond: AsyncRespond, started: float
+) -> None:
+    """The lookup memory could not answer, at the command's response_url."""
+    outcome = await deps.lookup.resolve(query)
+    await reply(respond, render(outcome, deps.cards, shareable=True), response_type="ephemeral")
+    log_lookup("command", outcome, started, instant=False)
+    remember(deps, user, outcome, channel)

@@ -10,11 +10,13 @@ from bot.slack.listen import Reply, listen
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
-    def on_sharing_changed(args: AsyncArgs) -> Reply:
-        channel = (args.event or {}).get("channel")
-        if isinstance(channel, str):
-            return Reply(later=lambda: deps.sharing.forget(channel))
-        return Reply()
+    listen(app.event("channel_shared"), deps, on_sharing_changed)
+    listen(app.event("channel_unshared"), deps, on_sharing_changed)
 
-    listen(app.event("channel_shared"), deps.inflight, on_sharing_changed)
-    listen(app.event("channel_unshared"), deps.inflight, on_sharing_changed)
+
+def on_sharing_changed(deps: ListenerDeps, args: AsyncArgs) -> Reply:
+    """A channel was shared or unshared: what it may see is asked again next time."""
+    channel = (args.event or {}).get("channel")
+    if isinstance(channel, str):
+        return Reply(later=lambda: deps.sharing.forget(channel))
+    return Reply()

@@ -20,26 +20,25 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
-    def on_options(args: AsyncArgs) -> Reply:
-        # Answered from the in-memory directory only: Slack waits at most 3 s.
-        started = time.monotonic()
-        typed = str((args.payload or {}).get("value") or "")[:MAX_TEXT]
-        found = deps.directory.search(typed, limit=MAX_OPTIONS)
-        options = picker_options([snap.customer for snap in found.hits])
-        event(log, "slack.options", count=len(options),
-              total=found.total, ms=(time.monotonic() - started) * 1000)  # fmt: skip
-        return Reply({"options": options})
+    listen(app.options(ids.PICKER), deps, on_options)
+    listen(app.action(ids.PICKER), deps, on_chosen)
+    listen(app.action(ids.HOME_RECENT_PICK), deps, on_chosen)
 
-    def on_chosen(args: AsyncArgs) -> Reply:
-        action = args.action or {}
-        selected = action.get("selected_option") or {}
-        value = action.get("value") or selected.get("value") or ""
-        ref = ids.decode_customer_value(str(value))
-        if ref is None:
-            return Reply()
-        body, respond = args.body, args.respond
-        return Reply(later=lambda: show_chosen(deps, body, respond, ref))
 
-    listen(app.options(ids.PICKER), deps.inflight, on_options)
-    listen(app.action(ids.PICKER), deps.inflight, on_chosen)
-    listen(app.action(ids.HOME_RECENT_PICK), deps.inflight, on_chosen)
+def on_options(deps: ListenerDeps, args: AsyncArgs) -> Reply:
+    # Answered from the in-memory directory only: Slack waits at most 3 s.
+    started = time.monotonic()
+    typed = str((args.payload or {}).get("value") or "")[:MAX_TEXT]
+    found = deps.directory.search(typed, limit=MAX_OPTIONS)
+    options = picker_options([snap.customer for snap in found.hits])
+    event(log, "slack.options", count=len(options),
+          total=found.total, ms=(time.monotonic() - started) * 1000)  # fmt: skip
+    return Reply({"options": options})
+
+
+def on_chosen(deps: ListenerDeps, args: AsyncArgs) -> Reply:
+    ref = ids.customer_of(args.action or {})
+    if ref is None:
+        return Reply()
+    body, respond = args.body, args.respond
+    return Reply(later=lambda: show_chosen(deps, body, respond, ref))

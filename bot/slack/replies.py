@@ -28,3 +28,8 @@ async def reply(respond: AsyncRespond, message: Message | None = None, **options
               body=result.body[:100])  # fmt: skip
         return False
     return True
+
+
+async def tell(respond: AsyncRespond, message: Message) -> bool:
+    """Answer only the person who clicked, beside the message they clicked (which stays)."""
+    return await reply(respond, message, response_type="ephemeral", replace_original=False)

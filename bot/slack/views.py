@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncRespond
 
-from bot.blocks.surfaces import View, answer_modal, card_modal, notice_modal
+from bot.blocks.surfaces import View, answer_modal, card_modal, looking_up_modal
 from bot.lookup.query import IdQuery
 from bot.lookup.service import Found, Outcome
 from bot.slack.deps import ListenerDeps
@@ -49,7 +49,7 @@ async def show_chosen(
 async def _open_from_home(deps: ListenerDeps, body: dict[str, Any], ref: str) -> None:
     # A trigger_id lives about 3 s: open at once with what memory has, then update.
     known = deps.lookup.peek(IdQuery(ref))
-    first = modal_for(deps, known) if known else notice_modal(":hourglass: Looking it up…")
+    first = modal_for(deps, known) if known else looking_up_modal()
     opened = await attempt(
         "views.open", deps.slack.views_open(trigger_id=body.get("trigger_id"), view=first)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -61,17 +62,21 @@ async def test_card_mode(shared: CardMode, channel: str, hint: bool | None, exte
     assert len(client.asked) <= (2 if channel == "C0UNKNOWN" else 1)
 
 
-def test_listener_deps_are_frozen() -> None:
-    deps = ListenerDeps(
+def listener_deps(inflight: InFlight | None = None) -> ListenerDeps:
+    return ListenerDeps(
         lookup=SimpleNamespace(),  # type: ignore[arg-type]
         cards=CardSettings(app_url="https://my.pivotal.app"),
         sharing=SimpleNamespace(),  # type: ignore[arg-type]
-        inflight=InFlight(),
+        inflight=inflight if inflight is not None else InFlight(),
         slack=SimpleNamespace(),  # type: ignore[arg-type]
         app_url="https://my.pivotal.app",
         directory=SimpleNamespace(),  # type: ignore[arg-type]
         recent=SimpleNamespace(),  # type: ignore[arg-type]
     )
+
+
+def test_listener_deps_are_frozen() -> None:
+    deps = listener_deps()
     with pytest.raises(dataclasses.FrozenInstanceError):
         deps.lookup = SimpleNamespace()  # type: ignore[misc]
     assert "settings" not in {f.name for f in dataclasses.fields(ListenerDeps)}
@@ -106,7 +111,7 @@ class Request:
 
 def registered(first: Any, inflight: InFlight) -> Any:
     routes: list[Any] = []
-    listen(routes.append, inflight, first)
+    listen(routes.append, listener_deps(inflight), first)
     assert len(routes) == 1
     return routes[0]
 
@@ -118,7 +123,7 @@ async def test_listen_acks_with_the_reply_and_runs_the_rest_after() -> None:
     async def later() -> None:
         order.append("later")
 
-    def first(args: Any) -> Reply:
+    def first(deps: ListenerDeps, args: Any) -> Reply:
         order.append("first")
         return Reply(Reply.card(card).ack, later=later)
 
@@ -136,7 +141,7 @@ async def test_listen_contains_failures_and_the_user_still_hears(fails: str) -> 
     async def later() -> None:
         raise RuntimeError("boom")
 
-    def first(args: Any) -> Reply:
+    def first(deps: ListenerDeps, args: Any) -> Reply:
         if fails == "first":
             raise RuntimeError("boom")
         return Reply(later=later)
@@ -147,3 +152,10 @@ async def test_listen_contains_failures_and_the_user_still_hears(fails: str) -> 
     assert request.acked == [{}]
     assert len(request.responded) == 1
     assert "went wrong" in str(request.responded[0]).lower()
+
+
+def test_a_bound_listener_is_named_by_its_function() -> None:
+    def on_thing(state: object, deps: ListenerDeps, args: Any) -> Reply:
+        return Reply()
+
+    assert registered(partial(on_thing, None), InFlight()).__name__ == "on_thing"
