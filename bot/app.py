@@ -42,9 +42,9 @@ from bot.slack import (
 from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
-from bot.slack.webapi import Pacer
 from bot.slack.middleware import EventLog
 from bot.slack.privacy import CardMode, ChannelSharing
+from bot.slack.webapi import Pacer
 from bot.state.changefeed import RedisChangeFeed
 from bot.state.wiring import Stores, build_stores
 from bot.store.wiring import Durable, build_durable
