@@ -91,20 +91,31 @@ class Range:
         return self.lo > self.hi or (self.lo == self.hi and (self.lo_open or self.hi_open))
 
 
-def status_value(raw: str) -> str:
-    """`at-risk`, `At Risk` and `at_risk` are one status; any well-formed status is kept."""
+def status_key(raw: str) -> str:
+    """The form statuses are compared in: `at-risk`, `At Risk` and `at_risk` are one."""
     key = "_".join(re.split(r"[\s_-]+", raw.casefold().strip()))
-    key = _STATUS_ALIASES.get(key, key)
+    return _STATUS_ALIASES.get(key, key)
+
+
+def plan_key(raw: str | None) -> str:
+    """Plans as search folds names ("Scale (annual)" -> "scale annual"); "" is no plan."""
+    key = fold(raw or "")
+    return "" if key == "none" else key
+
+
+def status_value(raw: str) -> str:
+    """A status to filter on: any well-formed one is kept (Pivotal adds statuses)."""
+    key = status_key(raw)
     if not _STATUS.fullmatch(key):
         raise Problem("value", f"{echo(raw)} is not a status: try status:at_risk.", "status")
     return key
 
 
 def plan_value(raw: str) -> str:
-    """A plan as search folds it ("Scale (annual)" -> "scale annual"); `none` is no plan."""
-    key = fold(raw)
-    if key == "none":
-        return ""
+    """A plan to filter on, as `plan_key` compares it; `none` is no plan."""
+    key = plan_key(raw)
+    if not key and fold(raw) == "none":
+        return key
     if not key or len(key) > ECHO:
         raise Problem("value", f"{echo(raw)} is not a plan: try plan:enterprise.", "plan")
     return key

@@ -28,7 +28,7 @@ from bot.lookup.filter_values import (
 )
 from bot.lookup.search import fold
 
-__all__ = ["FIELDS", "Filter", "FilterError", "Range", "is_filter_text", "parse_filter"]
+__all__ = ["FIELDS", "Filter", "FilterError", "Range", "SortKey", "is_filter_text", "parse_filter"]
 
 SortKey = Literal["mrr", "name", "health", "updated"]
 EXAMPLES = {
