@@ -121,6 +121,11 @@ class PortfolioIndex:
     def __len__(self) -> int:
         return self._c.size
 
+    def warm(self) -> None:
+        """Build the columns only some filters need (words, sorts, dates) now, not on first use:
+        call it where a slow step does no harm, e.g. in the thread that built the index."""
+        self._c.warm()
+
     def evaluate(self, filter: Filter, *, me: str | None, now: datetime) -> Portfolio:
         """The customers `filter` selects; `me` is the asker's email (None: not known)."""
         mask = self._c.everyone

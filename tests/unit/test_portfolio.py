@@ -108,6 +108,9 @@ SELECTS: list[tuple[str, list[str]]] = [
     ('"acme labs"', ["Acme Labs"]),
     ('"co acme"', []),
     ("muller", ["Café Müller"]),
+    ("lob", ["Globex"]),
+    ("ex", []),  # under three letters, a word must start a word of the name
+    ("gl", ["Globex"]),
     ("Müller café", ["Café Müller"]),
     ("cafemuller", ["Café Müller"]),
     ("acme.com", ["Acme Co"]),
@@ -122,6 +125,16 @@ def test_each_field_selects(text: str, expected: list[str]) -> None:
     found = run(text)
     assert names(found) == expected
     assert found.count == len(expected)
+
+
+def test_a_warmed_index_answers_the_same() -> None:
+    warmed = PortfolioIndex(SNAPS, signals=SIGNALS.get)
+    warmed.warm()
+    for text in ("acme", "sort:name", "updated<7d", "mine health<50"):
+        parsed = parse_filter(text)
+        assert isinstance(parsed, Filter)
+        found = warmed.evaluate(parsed, me=ANN, now=NOW)
+        assert names(found) == names(run(text))
 
 
 def test_count_and_total_mrr_cover_every_match() -> None:
