@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,16 @@ from benchmarks.child import cpu_seconds, rss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 _RUNS = itertools.count(1)
+_DATABASES = itertools.count(1)
+
+
+def scratch_database(folder: Path, name: str) -> str:
+    """A DATABASE_URL for a new SQLite file in `folder` (the run's temporary folder).
+
+    Every bot the bench starts gets one, so no run ever writes pivotal-bot.db where it
+    was started (the bot's default when DATABASE_URL is unset).
+    """
+    return f"sqlite:///{folder.resolve() / f'{next(_DATABASES):02d}-{name}.db'}"
 
 
 @dataclass
@@ -81,7 +91,14 @@ class SubjectSpec:
     cache_ttl: float = 300.0
     directory_refresh: float = 600.0
     profile: Path | None = None
+    database_url: str | None = None  # the bot's DATABASE_URL; `for_run` fills it in
     extra: list[str] = field(default_factory=list)
+
+    def for_run(self, log_dir: Path, name: str) -> SubjectSpec:
+        """This spec with a scratch SQLite file in `log_dir` when it names no database."""
+        if self.subject != "bot" or self.database_url is not None:
+            return self
+        return replace(self, database_url=scratch_database(log_dir, name))
 
     def args(self, fakes: dict[str, Any]) -> list[str]:
         args = ["benchmarks.server", "--subject", self.subject,
@@ -90,6 +107,8 @@ class SubjectSpec:
                 "--directory-refresh", str(self.directory_refresh)]  # fmt: skip
         if self.profile is not None:
             args += ["--profile", str(self.profile)]
+        if self.database_url is not None:
+            args += ["--database-url", self.database_url]
         return args + self.extra
 
 
@@ -135,6 +154,7 @@ async def running(
 ) -> AsyncIterator[Target]:
     """Fakes and subject started for one scenario, and both stopped after it."""
     name = f"{next(_RUNS):02d}-{subject.subject}"
+    subject = subject.for_run(log_dir, name)
     pair = await spawn(f"{name}-fakes", fakes.args(), log_dir=log_dir, timeout=30)
     try:
         child = await spawn(name, subject.args(pair.info), log_dir=log_dir, timeout=ready_timeout)

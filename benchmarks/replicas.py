@@ -73,6 +73,7 @@ class Group:
         """Start one more replica; seconds until it said it was ready."""
         started = time.monotonic()
         name = f"replica-{len(self.children) + 1}-{random.randrange(1 << 16):04x}"
+        spec = spec.for_run(self.log_dir, name)
         child = await spawn(name, spec.args(self.fakes), log_dir=self.log_dir, timeout=timeout)
         seconds = time.monotonic() - started
         self.children.append(child)

@@ -2,8 +2,10 @@
 
 `python -m benchmarks.server --subject bot|baseline --pivotal-url U --slack-url U ...` serves
 until stdin closes. It prints one JSON line once it answers (for the bot: once the first
-directory walk is done) with its URL, pid, resident memory and walk figures. `--profile PATH`
-samples the process with pyinstrument from then on; PATH.txt, .html, .pyisession at exit.
+directory walk is done) with its URL, pid, resident memory and walk figures. The bot needs
+`--database-url` (the orchestrator gives each bot a SQLite file in the run's temporary
+folder, or a PostgreSQL database). `--profile PATH` samples the process with pyinstrument
+from then on; PATH.txt, .html, .pyisession at exit.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def build_bot(args: argparse.Namespace) -> tuple[ASGIApp, Callable[[float], Any]
         directory_refresh_seconds=args.directory_refresh,
         log_level=args.log_level,
         redis_url=args.redis_url,
+        database_url=args.database_url,
+        pivotal_webhook_secret=args.webhook_secret,
     )
     configure_logging(settings.log_level_number, secrets_of(settings))
     deps = build_deps(settings)
@@ -147,7 +151,11 @@ def main() -> None:
     parser.add_argument("--ready-timeout", type=float, default=240.0)
     parser.add_argument("--profile", default=None)
     parser.add_argument("--redis-url", default=None, help="share state with other replicas")
+    parser.add_argument("--database-url", default=None, help="the bot's DATABASE_URL")
+    parser.add_argument("--webhook-secret", default=None, help="PIVOTAL_WEBHOOK_SECRET")
     args = parser.parse_args()
+    if args.subject == "bot" and not args.database_url:  # never the default pivotal-bot.db
+        parser.error("--database-url is required for the bot (a file in a temporary folder)")
     # The event loop uvicorn picks for `pivotal-bot serve` (uvloop when installed).
     loop_factory = uvicorn.Config(app="unused:app").get_loop_factory()
     with asyncio.Runner(loop_factory=loop_factory) as runner:

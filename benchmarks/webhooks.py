@@ -14,10 +14,12 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 from typing import Any, Protocol
 
 from benchmarks.load import percentile
 from benchmarks.plan import Plan
+from benchmarks.procs import scratch_database
 from benchmarks.replicas import redis_server
 from bot.lookup.feed import FeedLiveness
 from bot.sandbox.pivotal.data import generate_customers
@@ -32,6 +34,7 @@ Metrics = dict[str, Any]
 
 class Context(Protocol):
     plan: Plan
+    log_dir: Path  # the run's temporary folder: each bot's SQLite file goes there
 
 
 SECRET = new_secret()
@@ -55,7 +58,9 @@ async def webhook_to_card(ctx: Context, subject: str) -> Metrics:
     if subject != "bot":
         return {}
     rounds = ctx.plan.warm_lookups
-    async with local_stack(log_level="WARNING", pivotal_webhook_secret=SECRET) as stack:
+    database = scratch_database(ctx.log_dir, "webhook-card")
+    async with local_stack(log_level="WARNING", pivotal_webhook_secret=SECRET,
+                           database_url=database) as stack:  # fmt: skip
         hooks = stack.deps.hooks
         assert hooks is not None
         sender = WebhookSender(f"{stack.url}/pivotal/webhooks", SECRET, stack.driver.http)
@@ -140,8 +145,9 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
         return {}
     count = ctx.plan.burst * 5
     pivotal = SandboxPivotal(generate_customers(count * 2), rate_limit=max(60, ctx.plan.rate_limit))
-    async with local_stack(pivotal=pivotal, log_level="WARNING",
-                           pivotal_webhook_secret=SECRET) as stack:  # fmt: skip
+    async with local_stack(pivotal=pivotal, log_level="WARNING", pivotal_webhook_secret=SECRET,
+                           database_url=scratch_database(ctx.log_dir, "webhook-burst"),
+                           ) as stack:  # fmt: skip
         hooks = stack.deps.hooks
         assert hooks is not None
         sender = WebhookSender(f"{stack.url}/pivotal/webhooks", SECRET, stack.driver.http)
@@ -186,18 +192,24 @@ async def webhook_burst(ctx: Context, subject: str) -> Metrics:
 
 
 @asynccontextmanager
-async def _replicas(rows: list[dict[str, Any]], rate_limit: int) -> AsyncIterator[list[LocalStack]]:
-    """Three bots with webhooks on one fresh redis-server, each following the change stream."""
+async def _replicas(
+    rows: list[dict[str, Any]], rate_limit: int, log_dir: Path
+) -> AsyncIterator[list[LocalStack]]:
+    """Three bots with webhooks on one fresh redis-server, each following the change stream.
+
+    Each keeps its inbox in its own SQLite file, as replicas without DATABASE_URL would.
+    """
     with redis_server() as (url, _):
         async with AsyncExitStack() as exit_stack:
             stacks = [
                 await exit_stack.enter_async_context(local_stack(
                     pivotal=SandboxPivotal(rows, rate_limit=rate_limit), log_level="WARNING",
-                    pivotal_webhook_secret=SECRET, redis_url=url))
-                for _ in range(3)
+                    pivotal_webhook_secret=SECRET, redis_url=url,
+                    database_url=scratch_database(log_dir, f"webhook-replica-{n}")))
+                for n in range(3)
             ]  # fmt: skip
-            feeds = [s.deps.hooks.shared if s.deps.hooks else None for s in stacks]
-            await _until(lambda: all(f is not None and f.following for f in feeds))
+            feeds = [s.deps.hooks.peers if s.deps.hooks else None for s in stacks]
+            await _until(lambda: all(f is not None and f.tailing for f in feeds))
             yield stacks
             for s in stacks:
                 await s.settle()
@@ -216,7 +228,7 @@ async def webhook_burst_replicas(ctx: Context, subject: str) -> Metrics:
     count = ctx.plan.burst * 5
     rows = generate_customers(count * 2)
     carded = [int(r["display_id"]) for r in rows[: max(2, count // 20)]]
-    async with _replicas(rows, max(60, ctx.plan.rate_limit)) as stacks:
+    async with _replicas(rows, max(60, ctx.plan.rate_limit), ctx.log_dir) as stacks:
         lives = [s.deps.live for s in stacks if s.deps.live is not None]
         for n, display_id in enumerate(carded):  # shared through whichever replica answered
             posted = Posted("C0GENERAL", f"1700000000.{n:06d}", CardMode.FULL)
