@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.inbox import DATABASES
 from benchmarks.plan import Plan
 from benchmarks.report import evaluate, ratios, setup_notes, table
 from benchmarks.scenarios import SCENARIOS, Context
@@ -31,6 +32,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--subjects", nargs="+", choices=SUBJECTS, default=list(SUBJECTS))
     parser.add_argument("--profile", type=Path, help="pyinstrument the throughput run into DIR")
     parser.add_argument("--keep-logs", action="store_true", help="keep the child processes' logs")
+    parser.add_argument("--inbox-databases", nargs="+", choices=DATABASES,
+                        help="where the inbox scenario keeps the inbox (both)")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -55,8 +58,9 @@ async def run(plan: Plan, args: argparse.Namespace, log_dir: Path) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    databases = tuple(args.inbox_databases) if args.inbox_databases else None
     plan = Plan.make(quick=args.quick, latency_ms=args.latency_ms, rate_limit=args.rate_limit,
-                     customers=args.customers)  # fmt: skip
+                     customers=args.customers, inbox_databases=databases)  # fmt: skip
     log_dir = Path(tempfile.mkdtemp(prefix="pivotal-bench-"))
     print(f"benchmarks: bot vs baseline; child logs in {log_dir}", flush=True)
     started = time.monotonic()

@@ -41,6 +41,8 @@ class Plan:
     surface_queries: int = 1000
     surface_concurrency: int = 2  # people typing at the same moment
     surface_refresh_seconds: float = 10.0
+    inbox_events: int = 500  # distinct signed deliveries per database, one in flight
+    inbox_databases: tuple[str, ...] = ("sqlite", "postgresql")
 
     @classmethod
     def make(
@@ -50,15 +52,12 @@ class Plan:
         latency_ms: float | None = None,
         rate_limit: int | None = None,
         customers: int | None = None,
+        inbox_databases: tuple[str, ...] | None = None,
     ) -> Plan:
         base = cls.tiny() if quick else cls()
-        return cls(
-            **{
-                **asdict(base),
-                **{k: v for k, v in (("latency_ms", latency_ms), ("rate_limit", rate_limit),
-                                     ("customers", customers)) if v is not None},
-            }
-        )  # fmt: skip
+        given = (("latency_ms", latency_ms), ("rate_limit", rate_limit),
+                 ("customers", customers), ("inbox_databases", inbox_databases))  # fmt: skip
+        return cls(**{**asdict(base), **{k: v for k, v in given if v is not None}})
 
     @classmethod
     def tiny(cls) -> Plan:
@@ -69,6 +68,7 @@ class Plan:
             throughput_rates=(50, 100), step_seconds=0.5, trace_lookups=60, trace_seconds=1.0,
             trace_ttl=0.3, burst=20, overload_seconds=1.0, overload_ttl=0.3,
             uncached=5, surface_customers=2000, surface_queries=50, surface_refresh_seconds=1.0,
+            inbox_events=20,
         )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:

@@ -6,6 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.inbox import LABELS as DATABASE_LABELS
+from benchmarks.inbox import ROWS as INBOX_ROWS
+from benchmarks.inbox import TARGET_MS as INBOX_TARGET_MS
+from benchmarks.inbox import WHERE as DATABASE_WHERE
 from benchmarks.plan import Plan
 from benchmarks.webhooks import ROWS as WEBHOOK_ROWS
 
@@ -35,6 +39,18 @@ def _both(first: Check, second: Check) -> Check:
         return None if a is None or b is None else a and b
 
     return check
+
+
+def _inbox_target(database: str) -> Target:
+    """Every measured delivery answered 2xx, p99 within the target, on `database`."""
+    return Target(
+        f"webhook answer p99, {DATABASE_LABELS[database]} inbox",
+        f"<= {INBOX_TARGET_MS:g} ms, all 2xx",
+        _both(
+            _on(f"inbox_{database}_p99_ms", lambda v: v <= INBOX_TARGET_MS),
+            _on(f"inbox_{database}_refused", lambda v: v == 0),
+        ),
+    )
 
 
 TARGETS = (
@@ -116,6 +132,8 @@ TARGETS = (
         "<= 1 upstream request per window",
         _on("refresh_upstream_per_window", lambda v: v <= 1),
     ),
+    _inbox_target("sqlite"),
+    _inbox_target("postgresql"),
 )
 
 # (key, label, higher is better); ratios are always "how many times better the bot is".
@@ -162,6 +180,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("replicas_outage_ack_p99_ms", "Redis outage: ack p99 ms", False),
     ("replicas_outage_answered_share", "Redis outage: answered share", True),
     *WEBHOOK_ROWS,
+    *INBOX_ROWS,
 )
 
 
@@ -218,6 +237,10 @@ def setup_notes(plan: Plan) -> dict[str, str]:
         "webhook_replicas": f"bot only: {plan.burst * 5} partial webhooks round-robin over "
         f"3 replicas on one Redis (each its own sandbox copy and fake Slack), "
         f"{max(2, plan.burst // 4)} cards shared through them, one change each",
+        "inbox": f"bot only: {plan.warmup} (warm-up) + {plan.inbox_events} signed "
+        "customer.updated (full objects, distinct event ids), one in flight, timed from the "
+        "sender to the 2xx, to a bot process whose inbox is on "
+        f"{'; then on '.join(DATABASE_WHERE[d] for d in plan.inbox_databases)}",
         "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
         f"against a {plan.walk_rate_limit}/min key, {lat} per page",
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.inbox import SCENARIOS as inbox_scenarios
 from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
@@ -271,4 +272,5 @@ SCENARIOS: dict[str, Scenario] = {
     "replicas": replicas,
     "surfaces": surfaces,
     **webhook_scenarios,
+    **inbox_scenarios,
 }

@@ -6,11 +6,13 @@ No timing is asserted; the bench itself reports PASS/FAIL against its targets.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+QUICK = (sys.executable, "-m", "benchmarks", "--quick")
 
 METRICS = (
     "ack_p50_ms",
@@ -56,13 +58,18 @@ LIVE_REPLICAS = (
 )
 
 
-# Replica targets whose scenarios --quick leaves out (they need many processes and minutes).
+# The webhook answer with the durable inbox, on SQLite only here (no PostgreSQL to start).
+INBOX = ("inbox_sqlite_p50_ms", "inbox_sqlite_p99_ms", "inbox_sqlite_max_ms")
+
+# Replica targets whose scenarios --quick leaves out (they need many processes and minutes),
+# and the PostgreSQL inbox this test leaves out.
 FULL_RUN_ONLY = frozenset(
     {
         "ack p99 at 500 commands/s, open loop",
         "3 replicas + Redis at 10x the budget",
         "warm card p50, Redis vs in-process",
         "Redis outage: ack p99, answered",
+        "webhook answer p99, PostgreSQL inbox",
     }
 )
 
@@ -70,8 +77,9 @@ FULL_RUN_ONLY = frozenset(
 def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
-        cwd=ROOT,
+        [*QUICK, "--json", str(out), "--inbox-databases", "sqlite"],
+        cwd=tmp_path,  # where a bot left on the default DATABASE_URL would write its file
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=180,
@@ -92,6 +100,11 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
     assert bot["refresh_clicks"] > 0 and bot["options_answered"] > 0
     assert not [k for k in LIVE_REPLICAS if bot.get(k) is None], bot
     assert bot["replicas_burst_live_card_updates"] >= bot["replicas_burst_live_cards"]
+    assert not [k for k in INBOX if bot.get(k) is None], bot
+    assert bot["inbox_sqlite_refused"] == 0
+    assert bot["inbox_sqlite_done"] == bot["inbox_sqlite_events"] > 0
+    assert "inbox_postgresql_p99_ms" not in bot
+    assert not list(tmp_path.glob("pivotal-bot.db*")), "a bot used the default database file"
     verdicts = {row["target"]: row["result"] for row in report["targets"]}
     assert verdicts and all(
         result in ("PASS", "FAIL")
