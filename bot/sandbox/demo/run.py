@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import tempfile
+from pathlib import Path
 from typing import TextIO
 
 from bot.logs import configure_logging
@@ -27,7 +29,11 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
     stdin, out = stdin or sys.stdin, sys.stdout
     terminal = stdin.isatty() and stdin is sys.stdin and enable_line_editing()
     secret = SANDBOX_WEBHOOK_SECRET
-    bot = BotThread(local_stack(log_level="WARNING", pivotal_webhook_secret=secret))
+    scratch = tempfile.TemporaryDirectory(prefix="pivotal-bot-demo-")  # the durable tier
+    database = f"sqlite:///{Path(scratch.name) / 'demo.db'}"
+    bot = BotThread(
+        local_stack(log_level="WARNING", pivotal_webhook_secret=secret, database_url=database)
+    )
     ctrl_c = CtrlC(out, GOODBYE, terminal_fd=stdin.fileno()) if terminal else None
     try:
         stack = bot.start()
@@ -47,6 +53,7 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
         if ctrl_c is not None:
             ctrl_c.uninstall()
     bot.stop(timeout=2.0)
+    scratch.cleanup()
     return 0
 
 
