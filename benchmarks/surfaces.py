@@ -22,7 +22,7 @@ from benchmarks.plan import UNLIMITED
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
 from benchmarks.wire import WireClient
 from bot.blocks import ids
-from bot.lookup.directory import settle_heap
+from bot.lookup.heap import settle_heap
 from bot.lookup.refresh import COALESCE_SECONDS
 from bot.lookup.search import SearchIndex, SearchRow
 from bot.sandbox.pivotal.data import generate_customers

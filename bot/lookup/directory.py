@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -13,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from bot.logs import event
+from bot.lookup.heap import settle_heap
 from bot.lookup.search import SearchIndex, SearchResult, SearchRow
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalError
@@ -104,28 +103,6 @@ def _searched_by(snap: Snapshot) -> tuple[object, ...]:
 def _row(snap: Snapshot) -> SearchRow[str]:
     c = snap.customer
     return SearchRow(c.id, c.name, c.slug, c.domain, c.status in INACTIVE_STATUSES)
-
-
-def settle_heap() -> None:
-    """Collect once, then exempt what is left (mostly the new index) from the cyclic GC.
-
-    Hundreds of thousands of long-lived objects otherwise make every full collection
-    walk them all, a pause of tens of milliseconds in the middle of a type-ahead answer.
-    Nothing here holds cycles, so the old index is still freed by reference counting.
-    """
-    gc.collect()
-    gc.freeze()
-    _return_free_memory()
-
-
-def _return_free_memory() -> None:
-    """Hand the pages the old index and the walk's pages freed back to the system (glibc)."""
-    try:
-        libc = ctypes.CDLL(None)
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
-        return
-    trim(0)
 
 
 class DirectoryShare(Protocol):
