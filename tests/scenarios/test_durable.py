@@ -86,4 +86,9 @@ async def test_a_redelivered_event_is_recorded_once(tmp_path: Path) -> None:
         assert (first.status_code, second.status_code) == (202, 200)
         assert second.json() == {"status": "duplicate"}
         await until(lambda: bot.deps.hooks is not None and bot.deps.hooks.applied == 1)
+        for _ in range(100):  # applied, then marked done: wait for the second step too
+            if await bot.deps.durable.inbox.pending() == (0, None):
+                break
+            await asyncio.sleep(0.05)
         assert await bot.deps.durable.inbox.pending() == (0, None)
+        assert bot.deps.hooks is not None and bot.deps.hooks.applied == 1
