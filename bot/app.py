@@ -197,13 +197,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         ),
         kept=durable.signals,
     )
-    hooks = (
-        build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
-                    inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
-                    redis=stores.redis, peers=peers)
-        if feed is not None
-        else None
-    )  # fmt: skip
+    hooks = build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
+                        inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
+                        redis=stores.redis, peers=peers)  # fmt: skip
     return Deps(
         settings,
         pivotal,

@@ -130,7 +130,7 @@ class Database:
         await conn.commit()  # a session lock: it outlives the transaction
         try:
             yield
-        except BaseException:
+        except BaseException:  # cancellation too: the lock must not outlive a failed upgrade
             await conn.invalidate()  # closing the session is what releases its lock
             raise
         await conn.execute(select(func.pg_advisory_unlock(MIGRATION_LOCK)))

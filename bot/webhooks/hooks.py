@@ -173,7 +173,7 @@ def build_hooks(
     pivotal: PivotalClient,
     directory: Directory,
     changes: Changes,
-    feed: FeedLiveness,
+    feed: FeedLiveness | None,
     inbox: Inbox,
     *,
     inbox_ready: Callable[[], bool],
@@ -181,9 +181,9 @@ def build_hooks(
     redis: SharedRedis | None = None,
     peers: RedisChangeFeed | None = None,
 ) -> Hooks | None:
-    """The webhook parts for `settings`, or None when no secret is configured."""
+    """The webhook parts for `settings`, or None when no secret is configured (no feed)."""
     secret = settings.pivotal_webhook_secret
-    if secret is None:
+    if secret is None or feed is None:
         return None
     return Hooks(
         verifiers=parse_secrets(secret.get_secret_value()),
