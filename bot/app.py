@@ -23,6 +23,7 @@ from bot.lookup.changed import ChangeHandler, CustomerChanged, Subscribers
 from bot.lookup.changes import Changes, LookupCopies
 from bot.lookup.directory import Directory
 from bot.lookup.feed import FeedLiveness
+from bot.lookup.lists import Lists
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
@@ -33,6 +34,7 @@ from bot.slack import (
     errors,
     events,
     home,
+    lists,
     middleware,
     options,
     refresh,
@@ -43,6 +45,7 @@ from bot.slack.deps import InFlight, ListenerDeps, Lookup
 from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
+from bot.slack.people import People
 from bot.slack.privacy import CardMode, ChannelSharing
 from bot.slack.webapi import Pacer
 from bot.state.changefeed import RedisChangeFeed
@@ -69,6 +72,8 @@ class Deps:
     identity: BotIdentity
     stores: Stores
     durable: Durable
+    lists: Lists  # "which customers…?" over the directory and the signal book
+    people: People
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
@@ -86,6 +91,8 @@ class Deps:
             app_url=self.settings.app_url,
             directory=self.directory,
             recent=self.stores.recent,
+            lists=self.lists,
+            people=self.people,
             live=self.live,
         )
 
@@ -108,6 +115,7 @@ class Deps:
                 ]
             if self.live is not None:
                 self.background.append(asyncio.create_task(self.live.run(), name="live"))
+            self.background.append(asyncio.create_task(self.lists.run(), name="lists"))
 
     async def _open_durable(self) -> None:
         """Reach and migrate the database (retrying while it is away), then load what it
@@ -213,6 +221,8 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         BotIdentity(slack),
         stores,
         durable,
+        Lists(directory, signals),
+        People(slack),
         signals=signals,
         hooks=hooks,
         live=live,
@@ -308,4 +318,5 @@ def create_app(deps: Deps) -> AsyncApp:
     refresh.register(app, listeners)
     home.register(app, listeners)
     shortcuts.register(app, listeners)
+    lists.register(app, listeners)
     return app

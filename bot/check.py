@@ -22,7 +22,8 @@ from bot.store.health import database_status
 # What manifest.yml asks for; tests keep the two in step.
 BOT_SCOPES = frozenset(
     {"commands", "links:read", "links:write", "chat:write",
-     "channels:read", "groups:read", "im:read", "mpim:read"}
+     "channels:read", "groups:read", "im:read", "mpim:read", "im:write",
+     "users:read", "users:read.email", "usergroups:read", "files:write"}
 )  # fmt: skip
 UNFURL_DOMAIN = "my.pivotal.app"
 

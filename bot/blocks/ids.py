@@ -33,6 +33,13 @@ SHARE_TARGET = "customer_share_target"
 SHARE_TARGET_BLOCK = "customer_share_target_block"
 HOME_RECENT_PICK = "home_recent_pick"
 
+# Lists of customers (a filter's matches): page through, open one, export, share.
+LIST_PAGE = "customer_list_page"  # Previous / Next, and "show those" on an empty list
+LIST_SHOW = "customer_list_show"  # a row's Show: the card as a new ephemeral message
+LIST_EXPORT = "customer_list_export"  # every match as CSV, to the asker's DM
+LIST_SHARE = "customer_list_share"  # the page, posted for the channel (not in Slack Connect)
+LIST_VALUE_LIMIT = 2000  # Slack's limit on a button value
+
 CARD_HEADER_BLOCK = "customer_header"
 CARD_FIELDS_BLOCK = "customer_fields"
 CARD_CONTEXT_BLOCK = "customer_context"
@@ -67,3 +74,17 @@ def customer_of(action: Mapping[str, Any]) -> str | None:
     selected = action.get("selected_option")
     chosen = selected.get("value") if isinstance(selected, Mapping) else None
     return decode_customer_value(str(action.get("value") or chosen or ""))
+
+
+def list_value(filter_text: str, page: int = 1) -> str:
+    """A button value naming a list: the page and the filter's canonical text."""
+    return f"list:{max(1, page)}:{filter_text}"[:LIST_VALUE_LIMIT]
+
+
+def list_of(action: Mapping[str, Any]) -> tuple[str, int] | None:
+    """The filter text and page a list button names, or None if it is not one of ours."""
+    prefix, _, rest = str(action.get("value") or "").partition(":")
+    page, _, text = rest.partition(":")
+    if prefix != "list" or not page.isdigit() or not 0 < int(page) < 1_000_000:
+        return None
+    return text, int(page)

@@ -135,6 +135,7 @@ class Directory:
         self._now = now
         self._index = _Index()
         self._ready = asyncio.Event()
+        self.version = 0  # goes up whenever the list changes: views built from it compare
         self.last_walk: WalkStats | None = None
         self.loaded_at: float | None = None  # epoch seconds of the list now in the index
         self.last_error: PivotalError | None = None
@@ -165,6 +166,7 @@ class Directory:
         fetched_at, as_of = self._timer(), self._now()
         self._index = _Index.build(Snapshot(c, fetched_at, as_of) for c in customers)
         self.loaded_at = as_of.timestamp()
+        self.version += 1
         self._ready.set()
 
     def upsert(self, snap: Snapshot) -> None:
@@ -174,13 +176,16 @@ class Directory:
         if old is None:
             self._index.add(snap)
             self._index.stale_names = True
+            self.version += 1
         elif not _older(snap, old):
             self._index.replace(old, snap)
+            self.version += 1
 
     def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
         """Replace the index with a list read elsewhere (another replica's walk)."""
         self._index = _Index.build(snapshots)
         self.loaded_at = loaded_at
+        self.version += 1
         settle_heap()
         self._ready.set()
 

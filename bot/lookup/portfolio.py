@@ -7,7 +7,7 @@ import difflib
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import islice
 
 from bot.lookup.bitsets import members
@@ -66,6 +66,8 @@ class Portfolio:
     owner_unknown: bool
     index: PortfolioIndex = field(repr=False, compare=False)
     mask: int = field(repr=False, compare=False)
+    me: str | None = field(default=None, repr=False, compare=False)
+    now: datetime | None = field(default=None, repr=False, compare=False)
 
     def page(self, n: int = 1, size: int = PAGE_SIZE) -> Page:
         """Page `n` (from 1; clamped to the pages there are) in the filter's sort order."""
@@ -79,6 +81,12 @@ class Portfolio:
     def rows(self) -> tuple[Row, ...]:
         """Every match, in the filter's sort order."""
         return self.index.rows(self.mask, self.filter.sort, skip=0, take=self.count)
+
+    def nearest(self) -> Portfolio | None:
+        """The closest filter that selects someone, over the same customers (see
+        PortfolioIndex.nearest), or None."""
+        now = self.now if self.now is not None else datetime.now(UTC)
+        return self.index.nearest(self.filter, me=self.me, now=now)
 
 
 def evaluate(
@@ -135,7 +143,7 @@ class PortfolioIndex:
                 break
         total = self._c.mrr_total.total(mask)
         unknown = bool(filter.owners) and not (self._c.owners and _owner_keys(filter.owners, me))
-        return Portfolio(filter, mask.bit_count(), total, unknown, self, mask)
+        return Portfolio(filter, mask.bit_count(), total, unknown, self, mask, me, now)
 
     def nearest(self, filter: Filter, *, me: str | None, now: datetime) -> Portfolio | None:
         """For an empty result: the filter one step away that selects the fewest (but some).

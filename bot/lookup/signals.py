@@ -49,6 +49,7 @@ class SignalBook:
     def __init__(self, *, max_entries: int = 50_000):
         self._signals: LRUCache[int, Signals] = LRUCache(maxsize=max_entries)
         self._last_event: LRUCache[int, datetime] = LRUCache(maxsize=max_entries)
+        self.version = 0  # goes up whenever a customer's signals change
 
     def get(self, display_id: int) -> Signals | None:
         return self._signals.get(display_id)
@@ -66,6 +67,8 @@ class SignalBook:
         old = self._signals.get(display_id)
         merged = _merge(old, signals)
         self._signals[display_id] = merged
+        if merged != old:
+            self.version += 1
         return merged != old
 
     def load(self, kept: list[KeptSignals]) -> None:
@@ -76,10 +79,17 @@ class SignalBook:
             self._last_event[row.display_id] = row.last_event_at
             if row.signals is not None:
                 self._signals[row.display_id] = row.signals
+        self.version += 1
+
+    def copy(self) -> dict[int, Signals]:
+        """Every customer's signals now, as a plain dict another thread may read."""
+        return dict(self._signals.items())
 
     def put(self, display_id: int, signals: Signals) -> None:
         """Replace (for a replica told by another one)."""
-        self._signals[display_id] = signals
+        if self._signals.get(display_id) != signals:
+            self._signals[display_id] = signals
+            self.version += 1
 
 
 def _merge(old: Signals | None, new: Signals) -> Signals:

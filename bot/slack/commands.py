@@ -1,13 +1,20 @@
-"""/customer: ack at once (with the card when memory has it), else answer at response_url."""
+"""/customer: ack at once (with the answer when memory has it), else answer at response_url.
+
+The first word may name a verb (`link`, `unlink`, …: see VERBS); text with a filter term
+(`status:at_risk`, `mrr>1k`, `mine`) is a list; anything else is one customer.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.lookup.filter_terms import is_filter_text
 from bot.lookup.query import Query, parse_query
+from bot.slack import lists
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.recents import remember, user_of
@@ -16,16 +23,31 @@ from bot.slack.replies import reply
 
 COMMAND = "/customer"
 
+# `/customer <verb> <rest>`: the verb's listener gets the rest of the text.
+Verb = Callable[[ListenerDeps, AsyncArgs, str], Reply]
+VERBS: dict[str, Verb] = {}
+
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
     listen(app.command(COMMAND), deps, on_customer)
 
 
 def on_customer(deps: ListenerDeps, args: AsyncArgs) -> Reply:
+    command = args.command or {}
+    text = str(command.get("text") or "")
+    verb, _, rest = text.strip().partition(" ")
+    if verb.casefold() in VERBS:
+        return VERBS[verb.casefold()](deps, args, rest.strip())
+    if is_filter_text(text):
+        return lists.on_list_command(deps, args, text)
+    return on_lookup(deps, args, text)
+
+
+def on_lookup(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
     started = time.monotonic()
     command = args.command or {}
     user, channel = user_of(command), command.get("channel_id") or ""
-    query = parse_query(command.get("text") or "", app_url=deps.app_url, channel_id=channel)
+    query = parse_query(text, app_url=deps.app_url, channel_id=channel)
     # No I/O before the ack: only what memory already knows can ride on it.
     outcome = deps.lookup.peek(query)
     if outcome is None:

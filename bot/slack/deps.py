@@ -16,9 +16,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
 from bot.lookup.directory import MAX_MATCHES, Snapshot
+from bot.lookup.lists import Lists
 from bot.lookup.query import Query
 from bot.lookup.search import SearchResult
 from bot.lookup.service import Outcome
+from bot.slack.people import People
 from bot.slack.privacy import ChannelSharing
 from bot.state.live import Posted
 from bot.state.recent import RecentLookups
@@ -105,4 +107,6 @@ class ListenerDeps:
     app_url: str  # the Pivotal web app, whose customer links listeners recognise
     directory: CustomerIndex  # search, type-ahead, channel and slug look-ups
     recent: RecentLookups  # each user's own recent lookups, for their App Home
+    lists: Lists  # "which customers…?": filters over the directory and webhook signals
+    people: People  # who asked: email ("owner:me"), role, time zone
     live: CardBook | None = None  # with webhooks: shared cards and unfurls follow changes

@@ -72,6 +72,8 @@ def listener_deps(inflight: InFlight | None = None) -> ListenerDeps:
         app_url="https://my.pivotal.app",
         directory=SimpleNamespace(),  # type: ignore[arg-type]
         recent=SimpleNamespace(),  # type: ignore[arg-type]
+        lists=SimpleNamespace(),  # type: ignore[arg-type]
+        people=SimpleNamespace(),  # type: ignore[arg-type]
     )
 
 

@@ -22,11 +22,13 @@ from aiohttp import web
 from bot.sandbox.serving import serve_app
 from bot.sandbox.slack.methods import Stamps, answer, default_channel
 from bot.sandbox.slack.reading import read_body, token_ok
+from bot.sandbox.slack.workspace import HANDLED, Workspace
 
 __all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
 
 DEFAULT_SCOPES = (
-    "commands,links:read,links:write,chat:write,channels:read,groups:read,im:read,mpim:read"
+    "commands,links:read,links:write,chat:write,channels:read,groups:read,im:read,mpim:read,"
+    "im:write,users:read,users:read.email,usergroups:read,files:write"
 )
 RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
 _T = TypeVar("_T")
@@ -89,6 +91,7 @@ class FakeSlack:
             "bot_id": bot_id,
         }
         self.channels: dict[str, dict[str, Any]] = {}
+        self.workspace = Workspace()  # people, user groups, DMs and uploaded files
         self.calls: list[SlackCall] = []
         self.responses: list[ResponsePost] = []
         self._faults: dict[str, _Fault] = {}
@@ -204,6 +207,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         return app
 
     def _take_fault(self, method: str) -> _Fault | None:
@@ -238,10 +242,21 @@ class FakeSlack:
         if fault is not None:
             err = {"ok": False, "error": fault.error}
             return web.json_response(err, status=fault.status, headers={**extra, **fault.headers})
-        result = answer(
-            method, body, identity=self.identity, channels=self.channels, stamps=self._stamps
-        )
+        if method in HANDLED:
+            result = self.workspace.answer(method, body, upload_base=self._root_url() + "/upload/")
+        else:
+            result = answer(
+                method, body, identity=self.identity, channels=self.channels, stamps=self._stamps
+            )
         return web.json_response(result, headers=extra)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload URL files.getUploadURLExternal hands out: the file's bytes arrive here."""
+        data = await request.read()
+        if not self.workspace.receive(request.match_info["file_id"], data):
+            return web.Response(status=404, text="no such upload")
+        self._changed.set()
+        return web.Response(status=200, text="OK - " + str(len(data)))
 
     async def _response(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
