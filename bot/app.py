@@ -221,7 +221,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         BotIdentity(slack),
         stores,
         durable,
-        Lists(directory, signals),
+        Lists(directory, signals, kept=durable.signals),
         People(slack),
         signals=signals,
         hooks=hooks,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from bot.pivotal.refs import is_safe_customer_ref
 
@@ -32,6 +32,8 @@ FIND_MODAL = "find_customer_modal"
 SHARE_TARGET = "customer_share_target"
 SHARE_TARGET_BLOCK = "customer_share_target_block"
 HOME_RECENT_PICK = "home_recent_pick"
+HOME_LIST = "home_list"  # a Home list's "Show all": the whole list, in the user's DM
+ATTENTION: Final = "attention"  # the list value of "Needs attention" (not a filter: an either-or)
 
 # Lists of customers (a filter's matches): page through, open one, export, share.
 LIST_PAGE = "customer_list_page"  # Previous / Next, and "show those" on an empty list

@@ -26,6 +26,7 @@ class Listing:
     total_mrr: int  # cents
     sort: str
     owner_note: str | None = None  # why an owner filter may miss customers
+    title: str | None = None  # said instead of the filter (a list no filter can express)
 
 
 def list_message(
@@ -40,6 +41,8 @@ def list_message(
     message `shared_by` posted for the channel (no buttons: it is a picture of the page)."""
     page, shown = listing.page, _filter(listing.filter_text)
     noun = "customer matches" if page.count == 1 else "customers match"
+    if listing.title is not None:
+        noun, shown = ("customer" if page.count == 1 else "customers"), escape(listing.title)
     head = f"*{count(page.count)}* {noun} {shown} · *{money(listing.total_mrr, currency)}* MRR"
     blocks: list[Block] = [_section(head)]
     if listing.owner_note:
@@ -54,7 +57,7 @@ def list_message(
     else:
         first, last = page.first, page.first + len(page.rows) - 1
         blocks.append(_context(f"Shared by <@{shared_by}> · {first}–{last} of {page.count}"))
-    text = f"{page.count} {noun} {listing.filter_text}"
+    text = f"{page.count} {noun} {listing.title or listing.filter_text}"
     return Message(text=cut(text, 300), blocks=blocks)
 
 

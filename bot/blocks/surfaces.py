@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.blocks import ids
@@ -10,21 +11,39 @@ from bot.blocks.customer import status_label
 from bot.blocks.message import Block, Message
 from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
+from bot.lookup.portfolio import Row
 from bot.pivotal.models import Customer
 
 View = dict[str, Any]
 MAX_LISTED = 10
+HOME_LISTED = 5  # rows of each list section; "Show all" has the rest
 MODAL_TITLE = "Find a customer"
 
 
-def home_view(recent: Sequence[Customer], linked: Sequence[Customer]) -> View:
-    """The user's own Home tab: a search picker, recent lookups, channel-linked customers."""
+@dataclass(frozen=True)
+class HomeList:
+    """A Home section over a list: its count, the first few, and a button for all of them."""
+
+    title: str
+    count: int
+    rows: tuple[Row, ...]
+    empty: str  # said instead of rows when there are none (mrkdwn, already safe)
+    value: str  # the "Show all" button's value (ids.list_value)
+
+
+def home_view(
+    recent: Sequence[Customer], linked: Sequence[Customer], lists: Sequence[HomeList] = ()
+) -> View:
+    """The user's own Home tab: a search picker, their lists (their customers, those that
+    need attention), recent lookups, channel-linked customers."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Find a customer"}},
         picker_section("Search by name, slug or domain; typos are forgiven."),
         {"type": "divider"},
-        _heading("Your recent lookups"),
     ]
+    for listed in lists:
+        blocks += _home_list(listed)
+    blocks.append(_heading("Your recent lookups"))
     blocks += _listing(
         recent, "Nothing yet: customers you look up appear here (only you see them)."
     )
@@ -106,6 +125,22 @@ def _modal(blocks: list[Block]) -> View:
     }
 
 
+def _home_list(listed: HomeList) -> list[Block]:
+    heading: Block = _heading(f"{escape(listed.title)} ({listed.count:,})")
+    if listed.count:
+        heading["accessory"] = {
+            "type": "button",
+            "action_id": ids.HOME_LIST,
+            "text": {"type": "plain_text", "text": "Show all"},
+            "value": listed.value,
+        }
+    if not listed.rows:
+        context = {"type": "context", "elements": [{"type": "mrkdwn", "text": listed.empty}]}
+        return [heading, context, {"type": "divider"}]
+    rows = [_row(row.customer, health=row.health) for row in listed.rows[:HOME_LISTED]]
+    return [heading, *rows, {"type": "divider"}]
+
+
 def _heading(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}}
 
@@ -116,12 +151,15 @@ def _listing(customers: Sequence[Customer], empty: str) -> list[Block]:
     return [_row(c) for c in customers[:MAX_LISTED]]
 
 
-def _row(customer: Customer) -> Block:
-    # Name, number and status only: no money on a surface that may be on a shared screen.
+def _row(customer: Customer, *, health: int | None = None) -> Block:
+    # Name, number, status, health: no money on a surface that may be on a shared screen.
     line = f"*{escape(cut(customer.name, 150))}* · #{customer.display_id}"
+    line += f" · {status_label(customer.status)}"
+    if health is not None:
+        line += f" · health {health}"
     return {
         "type": "section",
-        "text": {"type": "mrkdwn", "text": f"{line} · {status_label(customer.status)}"},
+        "text": {"type": "mrkdwn", "text": line},
         "accessory": {
             "type": "button",
             "action_id": ids.HOME_RECENT_PICK,

@@ -14,17 +14,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.logs import event
 from bot.lookup.directory import Directory, Snapshot
+from bot.lookup.durable import StoreUnavailable
 from bot.lookup.filters import Filter
 from bot.lookup.portfolio import Portfolio, PortfolioIndex
-from bot.lookup.signals import SignalBook
-from bot.pivotal.models import Signals
+from bot.lookup.signals import SignalBook, SignalStore
+from bot.pivotal.models import Signals, instant
 
 log = logging.getLogger(__name__)
 
+DROP_POINTS = 10  # "needs attention": health down at least this much …
+DROP_WINDOW = timedelta(days=7)  # … within this long
+PEAKS_TTL = 60.0  # seconds the durable tier's health peaks are reused
+AT_RISK = Filter(statuses=frozenset({"at_risk"}), sort="health")
 IN_USE_SECONDS = 900.0  # lists asked for this recently keep the index current
 KEEP_WARM_EVERY = 2.0
 
@@ -41,7 +46,10 @@ class Lists:
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         clock: Callable[[], float] = time.monotonic,
+        kept: SignalStore | None = None,
     ):
+        self._kept = kept
+        self._peaks: tuple[float, dict[int, int]] | None = None
         self._directory = directory
         self._signals = signals
         self._now = now
@@ -76,6 +84,48 @@ class Lists:
         self._used_at = self._clock()
         index = await self.index()
         return index.evaluate(filter, me=me, now=self._now())
+
+    async def attention(self, *, me: str | None = None) -> Portfolio:
+        """Customers that need attention: at risk, or health down DROP_POINTS or more within
+        DROP_WINDOW; lowest health first."""
+        self._used_at = self._clock()
+        dropped = await self.dropped()
+        index = await self.index()
+        return index.either(AT_RISK, dropped, me=me, now=self._now())
+
+    async def dropped(self) -> set[int]:
+        """Customers whose health fell DROP_POINTS or more within DROP_WINDOW: measured from
+        the highest score kept since then, or the "previous" score a recent event carried."""
+        now = self._now()
+        since = now - DROP_WINDOW
+        peaks = await self._health_peaks(since)
+        dropped = set()
+        for display_id, signals in self._signals.copy().items():
+            score = signals.health_score
+            if score is None:
+                continue
+            peak = peaks.get(display_id, score)
+            last = self._signals.last_event(display_id)
+            previous = signals.previous_health_score
+            if previous is not None and last is not None and instant(last) >= since:
+                peak = max(peak, previous)
+            if peak - score >= DROP_POINTS:
+                dropped.add(display_id)
+        return dropped
+
+    async def _health_peaks(self, since: datetime) -> dict[int, int]:
+        cached = self._peaks
+        if cached is not None and self._clock() - cached[0] < PEAKS_TTL:
+            return cached[1]
+        if self._kept is None:
+            return {}
+        try:
+            peaks = await self._kept.health_peaks(since=since)
+        except StoreUnavailable:
+            event(log, "lists.peaks.unavailable", logging.WARNING)
+            return {}
+        self._peaks = (self._clock(), peaks)
+        return peaks
 
     async def index(self) -> PortfolioIndex:
         """An index built after every change made before this call."""

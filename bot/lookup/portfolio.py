@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 
-from bot.lookup.bitsets import members
+from bot.lookup.bitsets import mask_of, members
 from bot.lookup.directory import Snapshot
 from bot.lookup.filters import Filter, SortKey, parse_filter
 from bot.lookup.portfolio_columns import Columns, age_seconds, day_seconds
@@ -144,6 +144,16 @@ class PortfolioIndex:
         total = self._c.mrr_total.total(mask)
         unknown = bool(filter.owners) and not (self._c.owners and _owner_keys(filter.owners, me))
         return Portfolio(filter, mask.bit_count(), total, unknown, self, mask, me, now)
+
+    def either(
+        self, filter: Filter, display_ids: Iterable[int], *, me: str | None, now: datetime
+    ) -> Portfolio:
+        """Customers `filter` selects, and also those among `display_ids`, in `filter`'s sort."""
+        rows = self._c.rows_of
+        mask = self.evaluate(filter, me=me, now=now).mask
+        mask |= mask_of((rows[d] for d in display_ids if d in rows), self._c.size)
+        total = self._c.mrr_total.total(mask)
+        return Portfolio(filter, mask.bit_count(), total, False, self, mask, me, now)
 
     def nearest(self, filter: Filter, *, me: str | None, now: datetime) -> Portfolio | None:
         """For an empty result: the filter one step away that selects the fewest (but some).

@@ -47,6 +47,11 @@ class Columns:
             getattr(self, name)
 
     @cached_property
+    def rows_of(self) -> dict[int, int]:
+        """display_id -> its row."""
+        return {snap.customer.display_id: row for row, snap in enumerate(self.snaps)}
+
+    @cached_property
     def health(self) -> Column:
         return Column([None if s is None else s.health_score for s in self.signals])
 

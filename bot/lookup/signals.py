@@ -42,6 +42,11 @@ class SignalStore(Protocol):
         """Every health score heard for the customer since `since`, oldest first."""
         ...
 
+    async def health_peaks(self, *, since: datetime) -> dict[int, int]:
+        """Per customer, the highest score it has had since `since` (the score it had then
+        included): what "down N points in the last week" is measured from."""
+        ...
+
 
 class SignalBook:
     """The latest Signals per customer and the time of the last event applied to it."""
@@ -80,6 +85,10 @@ class SignalBook:
             if row.signals is not None:
                 self._signals[row.display_id] = row.signals
         self.version += 1
+
+    def last_event(self, display_id: int) -> datetime | None:
+        """When the latest event applied to this customer was created."""
+        return self._last_event.get(display_id)
 
     def copy(self) -> dict[int, Signals]:
         """Every customer's signals now, as a plain dict another thread may read."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
@@ -43,6 +43,7 @@ from bot.slack.webapi import SlackCallFailed, call, logged
 log = logging.getLogger(__name__)
 
 READY_WAIT = 10.0  # seconds a list waits for the first walk of the customer list
+ATTENTION_TITLE = "need attention: at risk, or health down 10+ points in 7 days"
 NO_OWNERS = (
     "No customer's owner is known yet: Pivotal tells owners only through its webhooks, "
     "so owner filters match customers whose owner changed since webhooks were set up."
@@ -78,7 +79,7 @@ def on_list_command(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
 
 async def show_list(
     deps: ListenerDeps,
-    parsed: Filter,
+    parsed: Selection,
     user: str,
     respond: AsyncRespond,
     page: int,
@@ -95,22 +96,49 @@ async def show_list(
     _log("page" if replace else "command", "list", started, instant=False, count=count)
 
 
+Selection = Filter | Literal["attention"]
+
+
+def selection(text: str) -> Selection | None:
+    """What a list button names: a filter, or the "needs attention" list; None if neither."""
+    if text == ids.ATTENTION:
+        return ids.ATTENTION
+    parsed = parse_filter(text)
+    return parsed if isinstance(parsed, Filter) else None
+
+
 async def list_for(
-    deps: ListenerDeps, parsed: Filter, user: str, page: int
+    deps: ListenerDeps, selected: Selection, user: str, page: int
 ) -> tuple[Message, int | None]:
-    """Page `page` of `parsed` as `user` sees it, and how many matched (None: not answered)."""
+    """Page `page` of `selected` as `user` sees it, and how many matched (None: not answered)."""
     if not deps.lists.ready and not await deps.lists.wait_ready(READY_WAIT):
         return loading_list(), None
+    if selected == ids.ATTENTION:
+        portfolio = await deps.lists.attention()
+        return answer(deps, portfolio, page, None, named=ids.ATTENTION), portfolio.count
+    assert isinstance(selected, Filter)
     person: Person | Unknown | None = None
-    if "me" in parsed.owners:
+    if "me" in selected.owners:
         person = await deps.people.person(user)
     me = person.email if isinstance(person, Person) else None
-    portfolio = await deps.lists.portfolio(parsed, me=me)
-    return answer(deps, portfolio, page, _owner_note(parsed, person, portfolio)), portfolio.count
+    portfolio = await deps.lists.portfolio(selected, me=me)
+    return answer(deps, portfolio, page, _owner_note(selected, person, portfolio)), portfolio.count
 
 
-def answer(deps: ListenerDeps, portfolio: Portfolio, page: int, note: str | None) -> Message:
-    """The message for page `page` of `portfolio`, or the empty answer with a suggestion."""
+def answer(
+    deps: ListenerDeps,
+    portfolio: Portfolio,
+    page: int,
+    note: str | None,
+    *,
+    named: str | None = None,
+) -> Message:
+    """The message for page `page` of `portfolio`, or the empty answer with a suggestion.
+    `named`: the list's value when no filter expresses it (ids.ATTENTION)."""
+    if named == ids.ATTENTION:
+        listing = Listing(named, portfolio.page(page), portfolio.total_mrr, "health",
+                          title=ATTENTION_TITLE)  # fmt: skip
+        return list_message(listing, currency=deps.cards.currency, app_url=deps.app_url)
     text = portfolio.filter.canonical()
     if portfolio.count == 0 and note is not None:
         return owners_unknown(text, note)
@@ -140,8 +168,8 @@ def on_page(deps: ListenerDeps, args: AsyncArgs) -> Reply:
     """Previous / Next (and "Show those" on an empty list): the list redrawn in place."""
     started, body, respond = time.monotonic(), args.body, args.respond
     named = ids.list_of(args.action or {})
-    parsed = parse_filter(named[0]) if named is not None else None
-    if named is None or not isinstance(parsed, Filter):
+    parsed = selection(named[0]) if named is not None else None
+    if named is None or parsed is None:
         return Reply(later=lambda: out_of_date(respond))
     filter_, page = parsed, named[1]
     return Reply(later=lambda: show_list(deps, filter_, user_of(body), respond, page, started,
@@ -171,12 +199,12 @@ def on_share(deps: ListenerDeps, args: AsyncArgs) -> Reply:
     """Share: the page, posted for the channel; never where other organisations may read."""
     body, respond = args.body, args.respond
     named = ids.list_of(args.action or {})
-    parsed = parse_filter(named[0]) if named is not None else None
+    parsed = selection(named[0]) if named is not None else None
     channel = str((body.get("channel") or {}).get("id") or "")
     user = user_of(body)
 
     async def share() -> None:
-        if named is None or not isinstance(parsed, Filter) or not channel:
+        if named is None or parsed is None or not channel:
             await tell(respond, notices.button_out_of_date())
             return
         if await deps.sharing.card_mode(channel) is not CardMode.FULL:
@@ -188,17 +216,25 @@ def on_share(deps: ListenerDeps, args: AsyncArgs) -> Reply:
 
 
 async def share_list(
-    deps: ListenerDeps, parsed: Filter, page: int, channel: str, user: str, respond: AsyncRespond
+    deps: ListenerDeps, parsed: Selection, page: int, channel: str, user: str, respond: AsyncRespond
 ) -> None:
     """Post page `page` in `channel` as `user` saw it; at the response_url if the bot may
     not post there (Slack lets a response_url post where the bot is not a member)."""
-    person = await deps.people.person(user) if "me" in parsed.owners else None
-    me = person.email if isinstance(person, Person) else None
-    portfolio = await deps.lists.portfolio(parsed, me=me)
-    if portfolio.count == 0:
-        await tell(respond, answer(deps, portfolio, 1, _owner_note(parsed, person, portfolio)))
-        return
-    listing = Listing(parsed.canonical(), portfolio.page(page), portfolio.total_mrr, parsed.sort)
+    if parsed == ids.ATTENTION:
+        portfolio = await deps.lists.attention()
+        listing = Listing(ids.ATTENTION, portfolio.page(page), portfolio.total_mrr, "health",
+                          title=ATTENTION_TITLE)  # fmt: skip
+    else:
+        assert isinstance(parsed, Filter)
+        person = await deps.people.person(user) if "me" in parsed.owners else None
+        me = person.email if isinstance(person, Person) else None
+        portfolio = await deps.lists.portfolio(parsed, me=me)
+        if portfolio.count == 0:
+            note = _owner_note(parsed, person, portfolio)
+            await tell(respond, answer(deps, portfolio, 1, note))
+            return
+        listing = Listing(parsed.canonical(), portfolio.page(page), portfolio.total_mrr,
+                          parsed.sort)  # fmt: skip
     message = list_message(listing, currency=deps.cards.currency, app_url=deps.app_url,
                            shared_by=user)  # fmt: skip
     post = deps.slack.chat_postMessage(channel=channel, text=message.text, blocks=message.blocks)

@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.logs import event
 from bot.lookup.signals import KeptSignals
@@ -80,6 +80,29 @@ class SqlSignals:
         async with self._db.connect() as conn:
             rows = (await conn.execute(stmt)).all()
         return [(_at(row.at), int(row.score)) for row in rows]
+
+
+    async def health_peaks(self, *, since: datetime) -> dict[int, int]:
+        start = instant(since).timestamp()
+        h = health_scores
+        within = select(h.c.display_id, func.max(h.c.score).label("peak")).where(h.c.at >= start)
+        latest = (
+            select(h.c.display_id, func.max(h.c.at).label("at"))
+            .where(h.c.at < start)
+            .group_by(h.c.display_id)
+            .subquery()
+        )
+        before = select(h.c.display_id, h.c.score).join(
+            latest, (h.c.display_id == latest.c.display_id) & (h.c.at == latest.c.at)
+        )
+        peaks: dict[int, int] = {}
+        async with self._db.connect() as conn:
+            for row in (await conn.execute(within.group_by(h.c.display_id))).all():
+                peaks[int(row.display_id)] = int(row.peak)
+            for row in (await conn.execute(before)).all():
+                did = int(row.display_id)
+                peaks[did] = max(peaks.get(did, row.score), int(row.score))
+        return peaks
 
 
 def _at(epoch: float) -> datetime:

@@ -14,6 +14,8 @@ from bot.sandbox.demo.console import BotThread, CtrlC, enable_line_editing, read
 from bot.sandbox.demo.session import Session, slack_names
 from bot.sandbox.demo.terminal import Style
 from bot.sandbox.pivotal.deliveries import SANDBOX_WEBHOOK_SECRET
+from bot.sandbox.pivotal.signals import DEMO_USER_EMAIL
+from bot.sandbox.slack.payloads import USER_ID
 from bot.sandbox.stack import LocalStack, local_stack
 
 GOODBYE = "Bye."
@@ -38,6 +40,9 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
     try:
         stack = bot.start()
         stack.pivotal.deliver_to(f"{stack.url}/pivotal/webhooks", secret)
+        # The demo's user owns some customers; Pivotal tells health and owners by webhook.
+        stack.slack.workspace.set_user(USER_ID, email=DEMO_USER_EMAIL, name="pat")
+        bot.call(stack.pivotal.announce_health())
         session = Session(stack, out, Style(out.isatty(), slack_names()), raw_json)
         if ctrl_c is not None:
             ctrl_c.install(bot.loop)

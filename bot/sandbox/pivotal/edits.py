@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,8 @@ class WebhookTarget:
     url: str
     secret: str
     delivered: list[tuple[str, int]] = field(default_factory=list)  # (event id, status)
+    # Fields only webhooks carry (health, owner), added to each customer event's object.
+    webhook_only: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def send_soon(self, event: dict[str, Any]) -> None:
@@ -39,6 +42,9 @@ class WebhookTarget:
         task.add_done_callback(self.tasks.discard)
 
     async def _send(self, event: dict[str, Any]) -> None:
+        obj = (event.get("data") or {}).get("object")
+        if self.webhook_only is not None and isinstance(obj, dict) and obj.get("display_id"):
+            event["data"]["object"] = {**obj, **self.webhook_only(obj)}
         async with httpx.AsyncClient(timeout=10) as http:
             sender = WebhookSender(self.url, self.secret, http)
             try:

@@ -15,9 +15,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox.pivotal.data import sample_customers
+from bot.sandbox.pivotal.deliveries import envelope
 from bot.sandbox.pivotal.edits import WebhookTarget
 from bot.sandbox.pivotal.faults import Fault, FaultInjector
 from bot.sandbox.pivotal.ratelimit import SlidingWindowLimiter
+from bot.sandbox.pivotal.signals import webhook_fields
 from bot.sandbox.pivotal.store import CustomerStore
 
 API_PREFIX = "/api/v1"
@@ -126,5 +128,16 @@ class SandboxState:
     # ---- webhooks -----------------------------------------------------------------------
     def deliver_to(self, url: str, secret: str) -> WebhookTarget:
         """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
-        self.webhooks = WebhookTarget(url, secret)
+        self.webhooks = WebhookTarget(url, secret, webhook_only=webhook_fields)
         return self.webhooks
+
+    async def announce_health(self, timeout: float = 10.0) -> int:
+        """Send every customer's health and owner (as a nightly health recompute would:
+        one ``customer.updated`` each) to where ``deliver_to`` pointed; how many were sent."""
+        if self.webhooks is None:
+            return 0
+        customers = self.store.all()
+        for customer in customers:
+            self.webhooks.send_soon(envelope("customer.updated", dict(customer), previous={}))
+        await self.webhooks.drain(timeout)
+        return len(customers)
