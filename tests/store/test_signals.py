@@ -79,3 +79,22 @@ async def test_a_kept_row_the_model_no_longer_accepts_loads_without_signals(
     async with database.begin() as conn:
         await conn.execute(update(customer_signals).values(signals='{"health_score": 500}'))
     assert await store.load(limit=10) == [KeptSignals(42, None, T0)]
+
+
+async def test_health_peaks_count_the_window_and_the_score_in_effect_when_it_opened(
+    database: Database,
+) -> None:
+    store = SqlSignals(database)
+    # Customer 1: 90 a day before the window, then 70 and 55 inside it -> peak 90.
+    for minutes, score in [(-1440, 90), (60, 70), (120, 55)]:
+        await store.save(kept(1, minutes, health_score=score))
+    # Customer 2: 40 long ago, 30 just before the window, 50 inside it -> peak 50.
+    for minutes, score in [(-9000, 40), (-5, 30), (30, 50)]:
+        await store.save(kept(2, minutes, health_score=score))
+    # Customer 3: only before the window -> the last score then (20), not the older 99.
+    for minutes, score in [(-3000, 99), (-2000, 20)]:
+        await store.save(kept(3, minutes, health_score=score))
+    # Customer 4: signals without a health score are no history at all.
+    await store.save(kept(4, 10, owner_email="x@acme.io"))
+    assert await store.health_peaks(since=T0) == {1: 90, 2: 50, 3: 20}
+    assert await store.health_peaks(since=T0 + timedelta(minutes=100)) == {1: 70, 2: 50, 3: 20}
