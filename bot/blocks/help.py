@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.blocks.lists import FILTER_HELP
 from bot.blocks.message import Block, Message
 
 USAGE = (
@@ -20,6 +21,7 @@ def help_message(app_url: str) -> Message:
     text = "Look up Pivotal customers from Slack. Answers are only visible to you."
     blocks: list[Block] = [
         {"type": "section", "text": {"type": "mrkdwn", "text": usage}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": FILTER_HELP}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]},
     ]
     return Message(text=text, blocks=blocks)

@@ -110,9 +110,10 @@ def share_refused() -> Message:
 
 FILTER_HELP = (
     "*Lists of customers*: `/customer` with filters, all of which must hold:\n"
-    + "\n".join(f"• `{EXAMPLES[name]}`" for name in FIELDS)
-    + "\n• `mine`: customers you own · free words match names, e.g. `acme mrr>1k`"
-    + "\nComparisons: `>`, `>=`, `<`, `<=`, `:`; money in units (`1.5k`), ages as `7d` or `2w`."
+    + "\n".join(f"• `{escape(EXAMPLES[name])}`" for name in FIELDS)
+    + "\n• `mine`: customers you own · free words match names, e.g. `acme mrr&gt;1k`"
+    + "\nComparisons: `&gt;`, `&gt;=`, `&lt;`, `&lt;=`, `:`; money in units (`1.5k`), "
+    "ages as `7d` or `2w`."
 )
 
 
