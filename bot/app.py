@@ -33,6 +33,7 @@ from bot.slack import (
     commands,
     errors,
     events,
+    export,
     home,
     lists,
     middleware,
@@ -319,4 +320,5 @@ def create_app(deps: Deps) -> AsyncApp:
     home.register(app, listeners)
     shortcuts.register(app, listeners)
     lists.register(app, listeners)
+    export.register(app, listeners)
     return app

@@ -31,6 +31,7 @@ DEFAULT_SCOPES = (
     "im:write,users:read,users:read.email,usergroups:read,files:write"
 )
 RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
+UPLOAD_URL_METHOD = "upload_url"  # and on the upload URLs files.getUploadURLExternal hands out
 _T = TypeVar("_T")
 
 
@@ -135,7 +136,8 @@ class FakeSlack:
     ) -> None:
         """Answer ``{"ok": false, "error": error}`` with HTTP ``status`` (plus ``Retry-After``)
         for the next ``count`` calls to ``method`` (None = until ``clear_faults()``).
-        ``method="response_url"`` targets the response_url sink."""
+        ``method="response_url"`` targets the response_url sink, ``"upload_url"`` the upload
+        URLs (answered with `status` and `error` as plain text, as Slack's file service does)."""
         if count is not None and count < 1:
             raise ValueError("count must be >= 1")
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
@@ -253,6 +255,10 @@ class FakeSlack:
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL files.getUploadURLExternal hands out: the file's bytes arrive here."""
         data = await request.read()
+        fault = self._take_fault(UPLOAD_URL_METHOD)
+        if fault is not None:
+            self._changed.set()
+            return web.Response(status=fault.status, text=fault.error)
         if not self.workspace.receive(request.match_info["file_id"], data):
             return web.Response(status=404, text="no such upload")
         self._changed.set()
