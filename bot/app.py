@@ -94,6 +94,8 @@ class Deps:
             recent=self.stores.recent,
             lists=self.lists,
             people=self.people,
+            follows=self.durable.follows,
+            outbox=self.durable.outbox,
             live=self.live,
         )
 

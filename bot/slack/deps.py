@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
+from bot.follows.store import FollowStore, Outbox
 from bot.lookup.directory import MAX_MATCHES, Snapshot
 from bot.lookup.lists import Lists
 from bot.lookup.query import Query
@@ -109,4 +110,6 @@ class ListenerDeps:
     recent: RecentLookups  # each user's own recent lookups, for their App Home
     lists: Lists  # "which customers…?": filters over the directory and webhook signals
     people: People  # who asked: email ("owner:me"), role, time zone
+    follows: FollowStore  # who follows which customer or segment (the durable tier)
+    outbox: Outbox  # the notifications follows owe; snoozes
     live: CardBook | None = None  # with webhooks: shared cards and unfurls follow changes

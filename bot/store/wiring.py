@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.logs import event
 from bot.store.database import Database, DatabaseUnavailable
+from bot.store.follows import SqlFollows
 from bot.store.inbox import SqlInbox
+from bot.store.outbox import SqlOutbox
 from bot.store.signals import SqlSignals
 
 log = logging.getLogger(__name__)
@@ -19,11 +21,14 @@ UNAVAILABLE_EFFECT = "lookups work; webhooks are answered 503 (Pivotal sends the
 
 @dataclass
 class Durable:
-    """What must survive restarts: the webhook inbox and the signals webhooks told."""
+    """What must survive restarts: the webhook inbox, the signals webhooks told, the follows
+    and the notifications they owe."""
 
     database: Database
     inbox: SqlInbox
     signals: SqlSignals
+    follows: SqlFollows
+    outbox: SqlOutbox
     ready: bool = False  # migrated and reachable at start-up
 
     async def open(self) -> bool:
@@ -55,4 +60,5 @@ def build_durable(settings: Settings) -> Durable:
     for warning in settings.durable_warnings():
         event(log, "store.warning", logging.WARNING, problem=warning)
     database = Database(settings.durable_url)
-    return Durable(database, SqlInbox(database), SqlSignals(database))
+    return Durable(database, SqlInbox(database), SqlSignals(database), SqlFollows(database),
+                   SqlOutbox(database))  # fmt: skip

@@ -74,6 +74,8 @@ def listener_deps(inflight: InFlight | None = None) -> ListenerDeps:
         recent=SimpleNamespace(),  # type: ignore[arg-type]
         lists=SimpleNamespace(),  # type: ignore[arg-type]
         people=SimpleNamespace(),  # type: ignore[arg-type]
+        follows=SimpleNamespace(),  # type: ignore[arg-type]
+        outbox=SimpleNamespace(),  # type: ignore[arg-type]
     )
 
 
