@@ -69,11 +69,11 @@ class Columns:
 
     @cached_property
     def created(self) -> Column:
-        return Column([_seconds(snap.customer.created_at) for snap in self.snaps])
+        return Column([seconds(snap.customer.created_at) for snap in self.snaps])
 
     @cached_property
     def updated(self) -> Column:
-        return Column([_seconds(snap.customer.updated_at) for snap in self.snaps])
+        return Column([seconds(snap.customer.updated_at) for snap in self.snaps])
 
     def moments(self, name: str) -> Column:
         """The `created` or `updated` column (epoch seconds)."""
@@ -104,7 +104,7 @@ class Columns:
     @cached_property
     def by_updated(self) -> Ordering:
         """Most recently updated first."""
-        updated = [-_seconds(snap.customer.updated_at) for snap in self.snaps]
+        updated = [-seconds(snap.customer.updated_at) for snap in self.snaps]
         return _ordering(sorted(range(self.size), key=updated.__getitem__))
 
     def containing(self, text: str) -> int:
@@ -121,7 +121,7 @@ class Columns:
 
     @cached_property
     def _words(self) -> _Words:
-        return _Words([_searched(snap.customer) for snap in self.snaps])
+        return _Words([searched(snap.customer) for snap in self.snaps])
 
 
 class _Words:
@@ -189,10 +189,10 @@ def _ordering(order: list[int]) -> Ordering:
     return array("i", order), rank
 
 
-def _searched(c: Customer) -> str:
+def searched(c: Customer) -> str:
     """What free text is found in; a tab keeps a phrase from running from name into slug."""
     return f"{fold(c.name)}\t{fold(c.slug or '')}\t{fold(c.domain or '')}"
 
 
-def _seconds(moment: datetime) -> int:
+def seconds(moment: datetime) -> int:
     return math.floor(instant(moment).timestamp())
