@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from benchmarks.export import CLICKS as EXPORT_CLICKS
+from benchmarks.export import LIMITS as EXPORT_LIMITS
+from benchmarks.export import ROWS as EXPORT_ROWS
 from benchmarks.inbox import LABELS as DATABASE_LABELS
 from benchmarks.inbox import ROWS as INBOX_ROWS
 from benchmarks.inbox import TARGET_MS as INBOX_TARGET_MS
@@ -136,6 +139,10 @@ TARGETS = (
     ),
     _inbox_target("sqlite"),
     _inbox_target("postgresql"),
+    *(
+        Target(name, wanted, _on(key, lambda v, limit=limit: v <= limit))
+        for name, wanted, key, limit in EXPORT_LIMITS
+    ),
 )
 
 # (key, label, higher is better); ratios are always "how many times better the bot is".
@@ -183,6 +190,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     ("replicas_outage_answered_share", "Redis outage: answered share", True),
     *WEBHOOK_ROWS,
     *INBOX_ROWS,
+    *EXPORT_ROWS,
 )
 
 
@@ -244,6 +252,11 @@ def setup_notes(plan: Plan) -> dict[str, str]:
         "customer.updated (full objects, distinct event ids), one in flight, timed from the "
         "sender to the 2xx, to a bot process whose inbox is on "
         f"{'; then on '.join(DATABASE_WHERE[d] for d in plan.inbox_databases)}",
+        "export": f"bot only, in process: {plan.surface_customers} generated customers loaded "
+        "into the directory (signals for ~70 %), Export CSV clicked on `status:at_risk` (~10 %) "
+        f"{EXPORT_CLICKS} times, timed to files.getUploadURLExternal and "
+        "files.completeUploadExternal; one more click under tracemalloc (peak allocated while "
+        "it runs)",
         "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
         f"against a {plan.walk_rate_limit}/min key, {lat} per page",
     }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks.export import SCENARIOS as export_scenarios
 from benchmarks.inbox import SCENARIOS as inbox_scenarios
 from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
@@ -273,4 +274,5 @@ SCENARIOS: dict[str, Scenario] = {
     "surfaces": surfaces,
     **webhook_scenarios,
     **inbox_scenarios,
+    **export_scenarios,
 }

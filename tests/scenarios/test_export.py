@@ -14,10 +14,12 @@ import pytest
 
 from bot.blocks import ids
 from bot.lookup.export import COLUMNS
-from bot.sandbox.pivotal.data import sample_customers
+from bot.pivotal.models import Customer
+from bot.sandbox.pivotal.data import generate_customers, sample_customers
 from bot.sandbox.slack.payloads import APP_ID, TEAM_ID, USER_ID
 from bot.sandbox.slack.server import UPLOAD_URL_METHOD
 from bot.sandbox.slack.workspace import Upload, dm_of
+from bot.slack.export import IN_THREAD
 from tests.scenarios.harness import Harness
 
 FILTER = "status:active"
@@ -196,3 +198,21 @@ async def test_export_works_again_once_slack_is_back(bot: Harness) -> None:
     await bot.slack.wait_for("files.completeUploadExternal")
     assert "Sent" in (await bot.answer(second))["text"]
     assert len(bot.slack.workspace.completed()) == 1
+
+
+async def test_a_long_list_arrives_whole(bot: Harness) -> None:
+    # Over a megabyte of CSV, written in a thread (more rows than export.IN_THREAD).
+    bodies = generate_customers(6000, seed=5)
+    bot.deps.directory.load(Customer.model_validate(body) for body in bodies)
+    message = await listed(bot, "sort:name")
+    assert count_of(message) == 6000 > IN_THREAD
+    bot.pivotal.clear_requests()
+    token = await press(bot, export_button(message))
+    await bot.slack.wait_for("files.completeUploadExternal")
+    assert "Sent 6,000 customers" in (await bot.answer(token))["text"]
+    (upload,) = bot.slack.workspace.completed()
+    assert upload.length > 1_000_000
+    rows = read(upload)
+    assert sorted(int(r["display_id"]) for r in rows) == list(range(1, 6001))
+    assert [r["display_id"] for r in rows[:10]] == shown_ids(message)
+    assert bot.pivotal.requests == []

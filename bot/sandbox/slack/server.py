@@ -32,6 +32,7 @@ DEFAULT_SCOPES = (
 )
 RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
 UPLOAD_URL_METHOD = "upload_url"  # and on the upload URLs files.getUploadURLExternal hands out
+MAX_UPLOAD_BYTES = 1 << 30
 _T = TypeVar("_T")
 
 
@@ -206,7 +207,8 @@ class FakeSlack:
 
     # ---- HTTP ---------------------------------------------------------------------------
     def make_app(self) -> web.Application:
-        app = web.Application()
+        # Uploads as large as Slack takes (1 GB), not aiohttp's default 1 MB per request body.
+        app = web.Application(client_max_size=MAX_UPLOAD_BYTES)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response)
         app.router.add_post("/upload/{file_id}", self._upload)
