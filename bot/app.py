@@ -23,6 +23,7 @@ from bot.lookup.changed import ChangeHandler, CustomerChanged, Subscribers
 from bot.lookup.changes import Changes, LookupCopies
 from bot.lookup.directory import Directory
 from bot.lookup.feed import FeedLiveness
+from bot.lookup.linking import ChannelLinks
 from bot.lookup.lists import Lists
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
@@ -35,6 +36,7 @@ from bot.slack import (
     events,
     export,
     home,
+    links,
     lists,
     middleware,
     options,
@@ -80,6 +82,7 @@ class Deps:
     signals: SignalBook = field(default_factory=SignalBook)
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
     live: LiveCards | None = None  # likewise: posted cards follow their customers
+    links: ChannelLinks | None = None  # `/customer link`: writes slack_channel_id
 
     def listeners(self) -> ListenerDeps:
         """The narrow view listeners get."""
@@ -97,6 +100,7 @@ class Deps:
             follows=self.durable.follows,
             outbox=self.durable.outbox,
             live=self.live,
+            links=self.links,
         )
 
     async def start(self) -> None:
@@ -208,6 +212,9 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         ),
         kept=durable.signals,
     )
+    directory.on_walked = changes.walked  # polling sees changes too (follows without webhooks)
+    channel_links = ChannelLinks(pivotal, directory, lookup.best_copy, changes.refreshed,
+                                 settings.channel_linkers)  # fmt: skip
     hooks = build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
                         inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
                         redis=stores.redis, peers=peers)  # fmt: skip
@@ -229,6 +236,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         signals=signals,
         hooks=hooks,
         live=live,
+        links=channel_links,
     )
 
 
@@ -323,4 +331,5 @@ def create_app(deps: Deps) -> AsyncApp:
     shortcuts.register(app, listeners)
     lists.register(app, listeners)
     export.register(app, listeners)
+    links.register(app, listeners)
     return app

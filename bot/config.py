@@ -23,6 +23,7 @@ from pydantic_settings import (
 
 from bot import config_messages
 from bot.config_urls import database_url_problem, redis_url_problem
+from bot.lookup.linkers import Linkers, parse_linkers
 from bot.pivotal.webhooks import parse_secrets
 
 DEFAULT_PIVOTAL_API_URL = "https://my.pivotal.app/api/v1"
@@ -96,6 +97,8 @@ class Settings(BaseSettings):
     webhook_lease_seconds: Annotated[float, Field(ge=0.5, le=3600)] = 30
     external_unfurls: ExternalUnfurls = ExternalUnfurls.MINIMAL
     allowed_team_ids: Annotated[frozenset[str], NoDecode] = frozenset()
+    # Who may link a channel to a customer: admins, everyone, or user and group ids.
+    channel_linkers: Annotated[Linkers, NoDecode] = Linkers()
     host: str = "0.0.0.0"  # noqa: S104 - a server listens on all interfaces by default
     port: int = Field(default=3000, ge=0, le=65_535)  # 0: any free port
     log_level: str = "INFO"
@@ -178,6 +181,11 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @field_validator("channel_linkers", mode="before")
+    @classmethod
+    def _parse_linkers(cls, value: object) -> object:
+        return parse_linkers(value) if isinstance(value, str) else value
 
     @field_validator("pivotal_api_url", "pivotal_app_url", "slack_api_url")
     @classmethod

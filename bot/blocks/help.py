@@ -11,7 +11,9 @@ USAGE = (
     "• `/customer acme`: by name, slug or domain\n"
     "• `/customer https://my.pivotal.app/customers/42`: by Pivotal link\n"
     "• `/customer` alone, in a customer's linked channel: that customer\n"
-    "• Paste a Pivotal customer link in a conversation and it unfurls"
+    "• Paste a Pivotal customer link in a conversation and it unfurls\n"
+    "• `/customer link 42`, in a channel: link the channel to that customer\n"
+    "• `/customer unlink`, in a channel: remove its link"
 )
 
 

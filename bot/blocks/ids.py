@@ -42,6 +42,10 @@ LIST_EXPORT = "customer_list_export"  # every match as CSV, to the asker's DM
 LIST_SHARE = "customer_list_share"  # the page, posted for the channel (not in Slack Connect)
 LIST_VALUE_LIMIT = 2000  # Slack's limit on a button value
 
+# Linking a channel to a customer: the confirmation's buttons (values: bot/blocks/links.py).
+LINK_CONFIRM = "channel_link_confirm"
+LINK_CANCEL = "channel_link_cancel"
+
 CARD_HEADER_BLOCK = "customer_header"
 CARD_FIELDS_BLOCK = "customer_fields"
 CARD_CONTEXT_BLOCK = "customer_context"

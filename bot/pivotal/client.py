@@ -17,7 +17,9 @@ from bot import metrics
 from bot.logs import event
 from bot.pivotal.errors import (
     CustomerNotFound,
+    PivotalBadRequest,
     PivotalError,
+    PivotalRefused,
     PivotalUnavailable,
 )
 from bot.pivotal.models import Customer, CustomerPage, Identity
@@ -82,6 +84,24 @@ class PivotalClient:
         except ValidationError as exc:
             raise PivotalUnavailable("customer body does not match the schema") from exc
 
+    async def update_customer(self, ref: str, changes: Mapping[str, object]) -> Customer:
+        """PATCH /customers/{ref} with `changes` (omitted fields stay); the updated customer.
+
+        A refusal (400, 409, 422) is a PivotalRefused carrying Pivotal's own message. A
+        PATCH of given values is idempotent, so 5xx and transport failures are retried
+        like a GET.
+        """
+        if not is_safe_customer_ref(ref):
+            raise CustomerNotFound(f"not a customer id: {ref[:20]!r}", status=None)
+        await self.governor.admit()
+        body = await self._get(
+            f"customers/{quote(ref, safe='')}", route="PATCH /customers/{id}", json=dict(changes)
+        )
+        try:
+            return Customer.model_validate(body)
+        except ValidationError as exc:
+            raise PivotalUnavailable("customer body does not match the schema") from exc
+
     async def list_customers(
         self, *, cursor: str | None = None, limit: int = PAGE_SIZE, background: bool = True
     ) -> CustomerPage:
@@ -120,8 +140,10 @@ class PivotalClient:
         route: str,
         params: Mapping[str, str | int] | None = None,
         patient: bool = False,
+        json: dict[str, object] | None = None,
     ) -> dict[str, Any]:
-        """GET with bounded retries for 5xx and transport failures, inside one deadline."""
+        """GET (a PATCH with `json`) with bounded retries for 5xx and transport failures,
+        inside one deadline."""
         deadline = self._deadline * (6 if patient else 1)
         started = self._clock()
         attempt = 0
@@ -129,7 +151,7 @@ class PivotalClient:
             attempt += 1
             remaining = deadline - (self._clock() - started)
             try:
-                return await self._attempt(path, route, params, remaining, attempt)
+                return await self._attempt(path, route, params, remaining, attempt, json)
             except PivotalUnavailable as exc:
                 pause = min(0.2 * 2 ** (attempt - 1), 1.0) * (0.5 + self._jitter())
                 elapsed = self._clock() - started
@@ -144,6 +166,7 @@ class PivotalClient:
         params: Mapping[str, str | int] | None,
         remaining: float,
         attempt: int,
+        json: dict[str, object] | None = None,
     ) -> dict[str, Any]:
         if attempt > 1:
             await self.governor.admit()  # a retry is one more request against the window
@@ -151,7 +174,10 @@ class PivotalClient:
         timeout = httpx.Timeout(read, connect=min(self._connect_timeout, read), pool=read)
         started = self._clock()
         try:
-            response = await self._http.get(path, params=params, timeout=timeout)
+            if json is None:
+                response = await self._http.get(path, params=params, timeout=timeout)
+            else:
+                response = await self._http.patch(path, json=json, timeout=timeout)
         except httpx.TimeoutException as exc:
             self._log(route, "timeout", started, attempt)
             raise PivotalUnavailable("Pivotal did not answer in time", retryable=True) from exc
@@ -167,7 +193,10 @@ class PivotalClient:
         self._log(route, response.status_code, started, attempt)
         if response.is_success:
             return _json_object(response)
-        raise PivotalError.from_response(response, retry_after=wait)
+        error = PivotalError.from_response(response, retry_after=wait)
+        if json is not None and isinstance(error, PivotalBadRequest):
+            raise PivotalRefused.from_refusal(response)
+        raise error
 
     def _log(self, route: str, status: object, started: float, attempt: int) -> None:
         ms = (self._clock() - started) * 1000

@@ -5,6 +5,7 @@
     ├── PivotalAuthError         401, 403 / authentication_error, permission_error
     ├── PivotalRateLimited       429 / rate_limit_error, or the bot's own budget; .retry_after
     ├── PivotalBadRequest        400, 409 / invalid_request_error, conflict
+    │   └── PivotalRefused       a write refused (400, 409, 422); .reason is Pivotal's message
     └── PivotalUnavailable       5xx, timeouts, unreachable, bodies of the wrong shape
 
 ``PivotalError.from_response()`` picks the class for an error response. The type comes
@@ -95,13 +96,59 @@ class PivotalBadRequest(PivotalError):
     """400/409: the request itself was refused; a bug on our side, not the user's."""
 
 
-def _envelope(response: httpx.Response) -> tuple[str | None, str | None]:
-    """error.type (when it is one the API documents) and error.code of an error body."""
+class PivotalRefused(PivotalBadRequest):
+    """A write Pivotal refused (400, 409, 422): `reason` is its own message, for people.
+
+    The message is shown, never branched on (the type and code decide control flow).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None,
+        field: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message, status=status, code=code)
+        self.reason = reason
+        self.field = field
+
+    @classmethod
+    def from_refusal(cls, response: httpx.Response) -> PivotalRefused:
+        """The refusal `response` (a 4xx to a write) carries, with its message and field."""
+        _, code = _envelope(response)
+        envelope = _error_object(response)
+        reason, field = envelope.get("message"), envelope.get("field")
+        return cls(
+            "Pivotal refused the change",
+            reason=_printable(reason) if isinstance(reason, str) else None,
+            field=_printable(field)[:64] if isinstance(field, str) else None,
+            status=response.status_code,
+            code=code,
+        )
+
+
+def _error_object(response: httpx.Response) -> dict[str, object]:
+    """The `error` object of an error body, or {} when the body has none."""
     try:
         envelope = response.json().get("error") or {}
     except (ValueError, AttributeError):
         envelope = {}
-    if not isinstance(envelope, dict):
+    return envelope if isinstance(envelope, dict) else {}
+
+
+def _printable(text: str, limit: int = 300) -> str:
+    """`text` on one line without control characters, at most `limit` characters."""
+    cleaned = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+def _envelope(response: httpx.Response) -> tuple[str | None, str | None]:
+    """error.type (when it is one the API documents) and error.code of an error body."""
+    envelope = _error_object(response)
+    if not envelope:
         return None, None
     kind, code = envelope.get("type"), envelope.get("code")
     kind = kind if isinstance(kind, str) and kind in _ERROR_TYPES else None

@@ -14,7 +14,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.lookup.filter_terms import is_filter_text
 from bot.lookup.query import Query, parse_query
-from bot.slack import lists
+from bot.slack import links, lists
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.recents import remember, user_of
@@ -25,7 +25,7 @@ COMMAND = "/customer"
 
 # `/customer <verb> <rest>`: the verb's listener gets the rest of the text.
 Verb = Callable[[ListenerDeps, AsyncArgs, str], Reply]
-VERBS: dict[str, Verb] = {}
+VERBS: dict[str, Verb] = {"link": links.on_link, "unlink": links.on_unlink}
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:

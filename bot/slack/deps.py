@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.message import CardSettings
 from bot.follows.store import FollowStore, Outbox
 from bot.lookup.directory import MAX_MATCHES, Snapshot
+from bot.lookup.linking import ChannelLinks
 from bot.lookup.lists import Lists
 from bot.lookup.query import Query
 from bot.lookup.search import SearchResult
@@ -113,3 +114,4 @@ class ListenerDeps:
     follows: FollowStore  # who follows which customer or segment (the durable tier)
     outbox: Outbox  # the notifications follows owe; snoozes
     live: CardBook | None = None  # with webhooks: shared cards and unfurls follow changes
+    links: ChannelLinks | None = None  # `/customer link`: set by build_deps, absent in tests

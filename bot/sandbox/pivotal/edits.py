@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ _TEXT = ("name", "slug", "domain", "status", "plan", "hubspot_company_id", "hubs
          "stripe_customer_id", "intercom_company_id", "slack_channel_id")  # fmt: skip
 _NUMBERS = ("mrr", "monthly_orders")
 _INVALID = "invalid_request_error"
+# Pivotal stores a Slack channel id (C…) in slack_channel_id; anything else is refused.
+_CHANNEL_ID = re.compile(r"C[A-Z0-9]{2,20}")
 
 
 @dataclass
@@ -100,6 +103,10 @@ async def patch_customer(
     changes = changes_from(body)
     if isinstance(changes, str):
         return error_response(400, _INVALID, "invalid_field", changes)
+    channel = changes.get("slack_channel_id")
+    if channel is not None and not _CHANNEL_ID.fullmatch(channel):
+        msg = "slack_channel_id must be a Slack channel id starting with C (e.g. C024BE7LT)."
+        return error_response(422, _INVALID, "invalid_string", msg, "slack_channel_id")
     previous = {key: found.get(key) for key in changes}
     updated = {**found, **changes, "updated_at": format_timestamp(datetime.now(UTC))}
     store.upsert(updated)

@@ -79,6 +79,8 @@ class FaultInjector:
         me_revoked = f.mode == "revoked" and path == _API + "/me"
         if not (f.paths == "all" or on_customers or me_revoked):
             return None
+        if f.opts.get("path") not in (None, path):  # a fault for one path only
+            return None
         if f.remaining is not None:
             f.remaining -= 1
             if f.remaining <= 0:

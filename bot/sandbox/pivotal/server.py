@@ -63,6 +63,8 @@ class SandboxPivotal(SandboxState):
             request.method, request.path, request.query_string, headers, ok,
             key[:12] if key else None, time.monotonic(),
         )  # fmt: skip
+        if request.method == "PATCH":
+            rec.body = await request.read()
         self.requests.append(rec)
         if self.latency > 0:
             await asyncio.sleep(self.latency)

@@ -6,6 +6,7 @@ The route handlers (``endpoints.py``) and the controls (``control.py``) read and
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +40,11 @@ class RecordedRequest:
     key_prefix: str | None  # first 12 chars of the presented key (safe to log)
     at: float  # time.monotonic() on arrival
     status: int = 0  # HTTP status once answered (0 while pending / hung)
+    body: bytes = b""  # what a PATCH sent
+
+    def json(self) -> Any:
+        """The body, parsed (None when there was none)."""
+        return json.loads(self.body) if self.body else None
 
 
 class SandboxState:
@@ -102,7 +108,8 @@ class SandboxState:
 
         count: only the next N matching requests, then it clears itself (None = until cleared).
         paths: "customers" (/customers endpoints; plus /me for "revoked") or "all".
-        opts: ``retry_after`` (rate_limited, default 7), ``seconds`` (slow, default 1.0).
+        opts: ``retry_after`` (rate_limited, default 7), ``seconds`` (slow, default 1.0),
+        ``path`` (only requests to exactly this path, e.g. one customer's).
         """
         self.faults.set(mode, count, paths, opts)
 
@@ -120,6 +127,10 @@ class SandboxState:
         """Number of ``GET /customers/{id}`` requests recorded."""
         prefix = CUSTOMERS + "/"
         return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix))
+
+    def patches(self) -> list[tuple[str, Any]]:
+        """Every PATCH recorded, oldest first: (path, body as parsed)."""
+        return [(r.path, r.json()) for r in self.requests if r.method == "PATCH"]
 
     def list_calls(self) -> int:
         """Number of ``GET /customers`` (list) requests recorded."""
