@@ -15,6 +15,7 @@ with other organisations included (Share is not: it posts where everyone reads).
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import re
 import time
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 READY_WAIT = 10.0  # seconds an export waits for the first walk of the customer list
 IN_THREAD = 500  # longer lists are written in a thread, off the event loop
 UPLOAD = "files.upload_v2"  # files.getUploadURLExternal, the upload URL, completeUploadExternal
+UPLOAD_TIMEOUT = 60  # seconds for each of the upload's HTTP calls
 OPEN_DM = "conversations.open"
 _SCOPES = {OPEN_DM: "im:write", UPLOAD: "files:write"}
 _TOO_LARGE = ("file_too_large", "too_large", "file_size_exceeded", "request_too_large")
@@ -149,7 +151,10 @@ async def _upload(
     deps: ListenerDeps, channel: str, data: bytes, *, filename: str, title: str, comment: str
 ) -> None:
     """files_upload_v2 (three HTTP calls) as one: any failure is SlackCallFailed."""
-    request = deps.slack.files_upload_v2(
+    # The client's 5 s suit a call; a file of tens of MB needs longer to reach Slack.
+    client = copy.copy(deps.slack)
+    client.timeout = max(client.timeout, UPLOAD_TIMEOUT)
+    request = client.files_upload_v2(
         channel=channel, content=data, filename=filename, title=title, initial_comment=comment
     )
     try:

@@ -1,19 +1,32 @@
-"""Export as CSV: every field of every match, formula-safe cells, round-trips through csv."""
+"""Export as CSV: every field of every match, formula-safe cells, round-trips through csv;
+and what the asker is told (bot/blocks/export.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from bot.blocks.export import (
+    Problem,
+    app_link,
+    export_failed,
+    export_sent,
+    nothing_to_export,
+    upload_comment,
+    upload_title,
+)
+from bot.blocks.message import Message
 from bot.lookup.directory import Snapshot
 from bot.lookup.export import COLUMNS, csv_bytes, export_filename, neutralise
 from bot.lookup.portfolio import Row
 from bot.pivotal.models import Customer, Signals
 from bot.sandbox.pivotal.data import generate_customers
+from tests.blockkit import assert_inert, assert_valid_message, block_kit_problems
 from tests.unit.customers import make_customer
 
 APP_URL = "https://my.pivotal.app/"
@@ -201,3 +214,53 @@ def test_ten_thousand_generated_rows(benchmark_rows: list[Row]) -> None:
 def benchmark_rows() -> list[Row]:
     bodies: list[dict[str, Any]] = generate_customers(10_000, seed=3)
     return [row(Customer.model_validate(body)) for body in bodies]
+
+
+# --- what the asker and the DM are told (bot/blocks/export.py) ---------------------------
+
+HOSTILE = "<!channel> & <@U123> <https://evil.example|click> `tick`"
+
+
+def test_the_comment_says_how_many_which_filter_and_when() -> None:
+    comment = upload_comment(1234, "status:at_risk plan:enterprise", NOW)
+    assert comment.startswith("1,234 customers matching `status:at_risk plan:enterprise`, as of ")
+    assert "<!date^1796472000^{date_short_pretty} at {time}|Dec 5, 2026 at 12:00 UTC>" in comment
+    assert upload_comment(1, "", NOW).startswith("1 customer matching *everyone*, as of ")
+    assert_inert(upload_comment(2, HOSTILE, NOW))
+
+
+def test_titles() -> None:
+    assert upload_title("status:active") == "Customers matching status:active"
+    assert upload_title("") == "All customers"
+    assert len(upload_title("x" * 5000)) <= 200
+
+
+def test_the_confirmation_names_the_count_and_links_the_dm() -> None:
+    link = app_link("A0PIVOTAL", "T0SANDBOX")
+    assert link == "https://slack.com/app_redirect?app=A0PIVOTAL&team=T0SANDBOX"
+    sent = export_sent(1234, "customers-all-2026-12-05.csv", link=link)
+    assert sent.text.startswith("Sent 1,234 customers as CSV to your DM with the app")
+    assert f"<{link}|your DM with the app>" in sent.blocks[0]["text"]["text"]
+    assert not block_kit_problems(sent.blocks)
+    plain = export_sent(1, "customers-all-2026-12-05.csv", link=None)
+    assert plain.text.startswith("Sent 1 customer as CSV")
+    assert_valid_message(plain.blocks, text=plain.text)
+    assert app_link(None, "T1") is None and app_link("A1", None) is None
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        (lambda: nothing_to_export(HOSTILE), "nothing to export"),
+        (lambda: export_failed(Problem.MISSING_SCOPE, scope="files:write"), "`files:write`"),
+        (lambda: export_failed(Problem.MISSING_SCOPE, scope="im:write"), "`im:write`"),
+        (lambda: export_failed(Problem.MISSING_SCOPE), "`files:write` and `im:write`"),
+        (lambda: export_failed(Problem.TOO_LARGE), "too large"),
+        (lambda: export_failed(Problem.UNAVAILABLE), "Try again in a minute"),
+        (lambda: export_failed(Problem.REFUSED, error=HOSTILE), "Slack refused the export"),
+    ],
+)
+def test_failures_are_valid_inert_messages(message: Callable[[], Message], said: str) -> None:
+    built = message()
+    assert_valid_message(built.blocks, text=built.text)
+    assert said in built.text
