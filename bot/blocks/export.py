@@ -47,7 +47,7 @@ def export_sent(found: int, filename: str, *, link: str | None) -> Message:
     noun = "customer" if found == 1 else "customers"
     dm = f"<{link}|your DM with the app>" if link else "your DM with the app"
     text = f"Sent {count(found)} {noun} as CSV to your DM with the app ({filename})."
-    shown = f":page_facing_up: Sent {count(found)} {noun} as CSV to {dm} (`{escape(filename)}`)."
+    shown = f":white_check_mark: Sent {count(found)} {noun} as CSV to {dm} (`{escape(filename)}`)."
     return Message(text=text, blocks=[_section(shown)])
 
 
