@@ -67,7 +67,7 @@ def csv_bytes(rows: Iterable[Row], *, currency: str, app_url: str) -> bytes:
     writer = csv.writer(text)
     writer.writerow(COLUMNS)
     unit = neutralise(currency)
-    base = app_url.rstrip("/") + "/customers/"
+    base = neutralise(app_url.rstrip("/") + "/customers/")  # every link starts with it
     safe = neutralise
     for row in rows:
         c, s = row.customer, row.signals

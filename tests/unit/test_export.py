@@ -172,10 +172,12 @@ def test_every_text_column_is_neutralised() -> None:
         intercom_company_id="@1", slack_channel_id="\t1",
     )  # fmt: skip
     told = Signals(owner_email="=owner@example.com")
-    (only,) = by_column(csv_bytes([row(customer, told)], currency="=USD", app_url=APP_URL))
+    data = csv_bytes([row(customer, told)], currency="=USD", app_url="=cmd|' /C calc'!A0/")
+    (only,) = by_column(data)
     for column in ("id", "name", "slug", "domain", "status", "plan", "currency",
                    "hubspot_company_id", "hubspot_deal_id", "stripe_customer_id",
-                   "intercom_company_id", "slack_channel_id", "owner_email"):  # fmt: skip
+                   "intercom_company_id", "slack_channel_id", "owner_email",
+                   "pivotal_url"):  # fmt: skip
         assert only[column].startswith("'"), (column, only[column])
 
 
