@@ -141,13 +141,13 @@ def failed(result: WriteFailed) -> Message:
     else:
         after = "Nothing changed."
     text = f"{why} {after}"
-    return _message(f":no_entry: {text}", text)
+    return _message(f":warning: {text}", text)
 
 
 def _why(result: WriteFailed) -> str:
     on = named(result.failed_on)
     if result.kind == "refused":
-        reason = escape(result.reason or "it gave no reason")
+        reason = escape((result.reason or "").rstrip(". ") or "it gave no reason")
         return f"Pivotal refused the change to {on}: {reason}."
     if result.kind == "auth":
         return f"Pivotal rejected the bot's API key, so {on} could not be changed. {_FIX_KEY}"

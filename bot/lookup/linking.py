@@ -31,6 +31,8 @@ from bot.pivotal.models import Customer, instant
 
 log = logging.getLogger(__name__)
 
+UNDO_ATTEMPTS = 3
+UNDO_WAIT = 20.0  # seconds a put-back waits out Pivotal's rate limit before giving up
 FailureKind = Literal["refused", "auth", "rate_limited", "unavailable", "not_found"]
 
 
@@ -138,12 +140,15 @@ class ChannelLinks:
         best: BestCopy,
         keep: Keep,
         linkers: Linkers,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._writer = writer
         self._index = index
         self._best = best  # the newest copy held of a customer (cache or directory)
         self._keep = keep  # puts a written customer into the copies and the directory
         self.linkers = linkers
+        self._sleep = sleep
         self._lock = asyncio.Lock()
 
     @property
@@ -213,11 +218,25 @@ class ChannelLinks:
         """Put back what `done` wrote, newest first; those that could not be, by id."""
         left: dict[str, Customer] = {}
         for write, written in reversed(done):
-            try:
-                await self._write(written, write.customer.slack_channel_id, plan, user, "undo")
-            except PivotalError:
+            if not await self._put_back(written, write.customer.slack_channel_id, plan, user):
                 left[written.id] = written
         return left
+
+    async def _put_back(
+        self, written: Customer, channel: str | None, plan: LinkPlan, user: str
+    ) -> bool:
+        """Write `channel` back; a rate limit is waited out (briefly) rather than left."""
+        for attempt in range(1, UNDO_ATTEMPTS + 1):
+            try:
+                await self._write(written, channel, plan, user, "undo")
+                return True
+            except PivotalRateLimited as exc:
+                if attempt == UNDO_ATTEMPTS or exc.retry_after > UNDO_WAIT:
+                    return False
+                await self._sleep(exc.retry_after)
+            except PivotalError:
+                return False
+        return False
 
     async def _write(
         self, customer: Customer, channel: str | None, plan: LinkPlan, user: str, step: str

@@ -10,9 +10,10 @@ from urllib.parse import parse_qsl, urlencode
 import httpx
 
 from bot.blocks import ids
+from bot.sandbox.pivotal.deliveries import new_secret
 from bot.sandbox.stack import API_KEY
 from tests.blockkit import block_kit_problems
-from tests.scenarios.harness import Harness, running_bot
+from tests.scenarios.harness import Harness, running_bot, until
 
 ACME_CHANNEL = "C024BE7LT"  # Acme Co. (#42) is linked here in the sample data
 INITECH_CHANNEL = "C01ABCD2EFG"  # Initech (#1)
@@ -341,3 +342,18 @@ async def test_the_sandbox_refuses_a_channel_that_is_not_a_c_id() -> None:
         assert cleared.status_code == 200 and cleared.json()["slack_channel_id"] is None
         moved = await http.patch(url, headers=auth, json={"slack_channel_id": "C0NEWROOM1"})
         assert moved.json()["slack_channel_id"] == "C0NEWROOM1"
+
+
+async def test_with_webhooks_each_write_is_delivered_signed_and_the_link_holds() -> None:
+    secret = new_secret()
+    async with running_bot(pivotal_webhook_secret=secret) as bot:
+        target = bot.pivotal.deliver_to(f"{bot.url}/pivotal/webhooks", secret)
+        as_admin(bot)
+        assert "Linked" in text_of(await link(bot, "42", INITECH_CHANNEL))
+        await target.drain()
+        assert [status for _, status in target.delivered] == [202, 202]  # Acme, then Initech
+        hooks = bot.deps.hooks
+        assert hooks is not None
+        await until(lambda: hooks.applied >= 2)
+        assert "Acme Co." in text_of(await ask(bot, "", INITECH_CHANNEL))
+        assert "not linked to a customer" in text_of(await ask(bot, "", ACME_CHANNEL))

@@ -140,6 +140,32 @@ async def test_when_putting_back_fails_too_the_result_says_what_stands() -> None
     assert f"*Bravo* (#2) (linked to <#{HERE}>)" in text and "Check the links in Pivotal" in text
 
 
+async def test_a_put_back_waits_out_a_short_rate_limit() -> None:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    busy = PivotalRateLimited("busy", retry_after=7.0)
+    writer = Writer({("cus_0001", 1): busy, ("cus_0002", 2): busy})
+    links = ChannelLinks(writer, Index(A1, B), Index(A1, B).best, Index().keep, Linkers(),
+                         sleep=sleep)  # fmt: skip
+    result = await links.link(B, HERE, user="U1")
+    assert isinstance(result, WriteFailed) and result.kind == "rate_limited"
+    assert result.left == () and [c.display_id for c in result.undone] == [2]
+    assert slept == [7.0]
+    assert writer.writes == [("cus_0002", HERE), ("cus_0001", None), ("cus_0002", OLD),
+                             ("cus_0002", OLD)]  # fmt: skip
+
+    long = PivotalRateLimited("busy", retry_after=600.0)
+    writer = Writer({("cus_0001", 1): busy, ("cus_0002", 2): long})
+    links = ChannelLinks(writer, Index(A1, B), Index(A1, B).best, Index().keep, Linkers(),
+                         sleep=sleep)  # fmt: skip
+    result = await links.link(B, HERE, user="U1")
+    assert isinstance(result, WriteFailed) and [c.display_id for c in result.left] == [2]
+    assert slept == [7.0]  # ten minutes is not waited out
+
+
 async def test_unlink_clears_each_and_puts_back_on_failure() -> None:
     writer = Writer()
     done = await service(writer, Index(A1, A3)).unlink(HERE, user="U1")
