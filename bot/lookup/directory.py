@@ -136,6 +136,9 @@ class Directory:
         self._index = _Index()
         self._ready = asyncio.Event()
         self.version = 0  # goes up whenever the list changes: views built from it compare
+        # Told, after each walk (or list loaded from another replica), what it changed:
+        # display_id -> (before, after); None on one side is a customer new or gone.
+        self.on_walked: Callable[[Walked], Awaitable[None]] | None = None
         self.last_walk: WalkStats | None = None
         self.loaded_at: float | None = None  # epoch seconds of the list now in the index
         self.last_error: PivotalError | None = None
@@ -181,13 +184,24 @@ class Directory:
             self._index.replace(old, snap)
             self.version += 1
 
-    def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
+    async def install(self, snapshots: Iterable[Snapshot], *, loaded_at: float) -> None:
         """Replace the index with a list read elsewhere (another replica's walk)."""
-        self._index = _Index.build(snapshots)
+        before, self._index = self._index, _Index.build(snapshots)
         self.loaded_at = loaded_at
         self.version += 1
         settle_heap()
         self._ready.set()
+        await self._tell_walked(before)
+
+    async def _tell_walked(self, before: _Index) -> None:
+        """What a new list changed, to `on_walked`; nothing after the first list (all of it
+        would be "new") or when nobody listens."""
+        if self.on_walked is None or not before.by_key:
+            return
+        changed = walked_changes(_customers(before), _customers(self._index))
+        if changed:
+            event(log, "directory.walk.changed", customers=len(changed))
+            await self.on_walked(changed)
 
     def snapshots(self) -> list[Snapshot]:
         """Every customer in the index, once each."""
@@ -222,13 +236,16 @@ class Directory:
         index = await asyncio.to_thread(_Index.build, snapshots)
         # A webhook may have delivered a newer copy while the walk was reading pages.
         newer = [s for s in self._index.by_key.values() if _newer_than_listed(s, index)]
+        before = self._index
         self._index = index
         del snapshots
         settle_heap()
         for snap in newer:
             self.upsert(snap)
         self.loaded_at = self._now().timestamp()
+        self.version += 1
         self._ready.set()
+        await self._tell_walked(before)
         stats = WalkStats(pages, len(self._index.names), skipped, time.monotonic() - started)
         self.last_walk = stats
         event(log, "directory.walk.done", pages=stats.pages, customers=stats.customers,
@@ -285,6 +302,26 @@ class Directory:
 async def _reindex(index: _Index) -> None:
     index.stale_names = False
     index.names = await asyncio.to_thread(SearchIndex, index.rows())
+
+
+Walked = dict[int, tuple[Customer | None, Customer | None]]
+
+
+def walked_changes(before: dict[str, Customer], after: dict[str, Customer]) -> Walked:
+    """Customers (by cuid) that differ between two lists, as display_id -> (before, after)."""
+    changed: Walked = {}
+    for cuid, now in after.items():
+        was = before.get(cuid)
+        if was != now:
+            changed[now.display_id] = (was, now)
+    for cuid, was in before.items():
+        if cuid not in after:
+            changed[was.display_id] = (was, None)
+    return changed
+
+
+def _customers(index: _Index) -> dict[str, Customer]:
+    return {key: snap.customer for key, snap in index.by_key.items() if key == snap.customer.id}
 
 
 def _older(snap: Snapshot, than: Snapshot) -> bool:

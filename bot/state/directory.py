@@ -100,7 +100,7 @@ class RedisDirectoryShare:
         snapshots = _decode(blob) if blob else None
         if snapshots is None:
             return False
-        directory.install(snapshots, loaded_at=at)
+        await directory.install(snapshots, loaded_at=at)
         event(log, "directory.loaded", source="redis", customers=len(directory),
               age_seconds=self._wall() - at)  # fmt: skip
         return True

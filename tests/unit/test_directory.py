@@ -378,3 +378,32 @@ async def test_run_can_be_cancelled_while_waiting(make_client: MakeClient) -> No
     with pytest.raises(asyncio.CancelledError):
         await task
     assert directory.ready and len(directory) == 5
+
+
+# --- what a walk changed (follows without webhooks) -------------------------------------
+
+
+async def test_a_walk_tells_what_changed_but_not_the_first_list(
+    make_client: MakeClient, timer: Timer
+) -> None:
+    first = [row(1, "Acme"), row(2, "Globex"), row(3, "Initech")]
+    second = [row(1, "Acme"), row(2, "Globex", status="at_risk"), row(4, "Hooli")]
+    pages = Pages({None: (first, None)})
+    directory = Directory(make_client(pages), refresh_seconds=600, timer=timer, now=timer.now)
+    told: list[dict[int, tuple[Any, Any]]] = []
+
+    async def walked(changes: dict[int, tuple[Any, Any]]) -> None:
+        told.append(changes)
+
+    directory.on_walked = walked
+    await directory.walk()
+    assert told == []  # the first list: everything would be "new"
+    pages.pages[None] = (second, None)
+    await directory.walk()
+    [changes] = told
+    assert sorted(changes) == [2, 3, 4]
+    before, after = changes[2]
+    assert (before.status, after.status) == ("active", "at_risk")
+    assert changes[3][1] is None and changes[4][0] is None
+    await directory.walk()
+    assert len(told) == 1  # nothing changed since
