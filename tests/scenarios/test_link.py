@@ -265,6 +265,17 @@ async def test_only_admins_by_default() -> None:
         assert bot.pivotal.patches() == []
 
 
+async def test_confirm_checks_again_who_pressed_it() -> None:
+    async with running_bot() as bot:
+        as_admin(bot)
+        confirmation = await ask(bot, "link 42", FREE_CHANNEL)
+        bot.slack.workspace.set_user(ME)  # no longer an admin
+        bot.deps.people.forget(ME)  # as a user_change event would
+        refused = await press(bot, confirmation, ids.LINK_CONFIRM, FREE_CHANNEL)
+        assert "Only workspace admins can link channels" in text_of(refused)
+        assert bot.pivotal.patches() == []
+
+
 async def test_when_slack_will_not_say_who_asked_the_answer_is_no() -> None:
     async with running_bot() as bot:
         bot.slack.workspace.set_user(ME, missing=True)
