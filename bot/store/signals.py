@@ -81,7 +81,6 @@ class SqlSignals:
             rows = (await conn.execute(stmt)).all()
         return [(_at(row.at), int(row.score)) for row in rows]
 
-
     async def health_peaks(self, *, since: datetime) -> dict[int, int]:
         start = instant(since).timestamp()
         h = health_scores

@@ -58,7 +58,8 @@ async def test_failures_each_come_with_a_fix(
     code, text = await checklist(pivotal_url, slack_url, pivotal_app_url="https://pivotal.acme.dev")
     assert code == 1
     assert "✗ Pivotal rejected the API key (api_key_revoked)" in text
-    assert "✗ Bot scopes missing: channels:read, files:write, groups:read, im:read, im:write" in text
+    missing = "✗ Bot scopes missing: channels:read, files:write, groups:read, im:read, im:write"
+    assert missing in text
     assert "✗ PIVOTAL_API_URL" not in text
     assert "pivotal.acme.dev is not an unfurl domain" in text
     assert text.count("fix:") == 3
