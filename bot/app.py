@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.blocks.message import CardSettings
 from bot.config import Settings
+from bot.follows.planner import Planner
 from bot.logs import event
 from bot.lookup.changed import ChangeHandler, CustomerChanged, Subscribers
 from bot.lookup.changes import Changes, LookupCopies
@@ -80,6 +81,7 @@ class Deps:
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
+    planner: Planner | None = None  # changes -> the notifications follows owe
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
     live: LiveCards | None = None  # likewise: posted cards follow their customers
     links: ChannelLinks | None = None  # `/customer link`: writes slack_channel_id
@@ -123,6 +125,8 @@ class Deps:
             if self.live is not None:
                 self.background.append(asyncio.create_task(self.live.run(), name="live"))
             self.background.append(asyncio.create_task(self.lists.run(), name="lists"))
+            if self.planner is not None:
+                self.background.append(asyncio.create_task(self.planner.run(), name="planner"))
 
     async def _open_durable(self) -> None:
         """Reach and migrate the database (retrying while it is away), then load what it
@@ -203,12 +207,13 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     )
     live = _live_cards(settings, slack, lookup, cards, stores) if feed is not None else None
     peers = RedisChangeFeed(stores.redis) if feed is not None and stores.redis else None
+    planner = Planner(durable.follows, durable.outbox)
     changes = Changes(
         LookupCopies(lookup),
         signals,
         subscribers=Subscribers(
             every_replica=(_redraw(live),) if live is not None else (),
-            once=(peers.share,) if peers is not None else (),
+            once=(*((peers.share,) if peers is not None else ()), planner),
         ),
         kept=durable.signals,
     )
@@ -234,6 +239,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         Lists(directory, signals, kept=durable.signals),
         People(slack),
         signals=signals,
+        planner=planner,
         hooks=hooks,
         live=live,
         links=channel_links,
