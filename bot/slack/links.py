@@ -19,6 +19,7 @@ from slack_bolt.kwargs_injection.async_args import AsyncArgs
 from bot.blocks import ids, links, notices
 from bot.blocks.message import Message
 from bot.logs import event
+from bot.lookup.durable import StoreUnavailable
 from bot.lookup.linking import Changed, ChannelLinks, Done, LinkPlan, Result
 from bot.lookup.query import ChannelQuery, HelpQuery, IdQuery, InvalidQuery, Query, parse_query
 from bot.lookup.service import Found, Matches
@@ -32,6 +33,9 @@ from bot.slack.replies import reply
 log = logging.getLogger(__name__)
 
 READY_WAIT = 10.0  # seconds a link waits for the first walk of the customer list
+
+
+OWN_WRITE_SECONDS = 120.0
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
@@ -119,6 +123,9 @@ def on_confirm(deps: ListenerDeps, args: AsyncArgs) -> Reply:
         if service is None:
             return
         if asked.customer is None:
+            await own_write(
+                deps, channel, [s.customer.display_id for s in deps.directory.by_channel(channel)]
+            )
             result = await service.unlink(channel, user=user, expected=asked.digest)
         else:
             outcome = await deps.lookup.resolve(IdQuery(asked.customer))
@@ -126,11 +133,24 @@ def on_confirm(deps: ListenerDeps, args: AsyncArgs) -> Reply:
                 await _replace(respond, render(outcome, deps.cards))
                 return
             customer = outcome.snapshot.customer
+            linked = [s.customer.display_id for s in deps.directory.by_channel(channel)]
+            await own_write(deps, channel, [customer.display_id, *linked])
             result = await service.link(customer, channel, user=user, expected=asked.digest)
         await _replace(respond, outcome_message(result))
         _log(result, user, started)
 
     return Reply(later=confirm)
+
+
+async def own_write(deps: ListenerDeps, channel: str, display_ids: list[int]) -> None:
+    """Before writing: this channel's follows stay quiet about the change it is making
+    (Pivotal's webhook for it may come back before the write's own answer)."""
+    until = time.time() + OWN_WRITE_SECONDS
+    try:
+        for display_id in dict.fromkeys(display_ids):
+            await deps.follows.wrote(display_id, channel, until=until)
+    except StoreUnavailable:
+        event(log, "channel.link.own_write_unrecorded", logging.WARNING, channel=channel)
 
 
 def on_cancel(deps: ListenerDeps, args: AsyncArgs) -> Reply:

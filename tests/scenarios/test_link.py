@@ -4,6 +4,7 @@ sandbox Pivotal, and what `/customer` answers in the channel right after."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -368,3 +369,14 @@ async def test_with_webhooks_each_write_is_delivered_signed_and_the_link_holds()
         await until(lambda: hooks.applied >= 2)
         assert "Acme Co." in text_of(await ask(bot, "", INITECH_CHANNEL))
         assert "not linked to a customer" in text_of(await ask(bot, "", ACME_CHANNEL))
+
+
+async def test_the_channel_that_linked_is_not_told_of_its_own_change() -> None:
+    async with running_bot() as bot:
+        as_admin(bot)
+        await link(bot, "#44", ACME_CHANNEL)
+        follows, now = bot.deps.durable.follows, time.time()
+        # Acme (#42) was linked here and Spacely (#44) is now: both changes are this channel's.
+        assert ACME_CHANNEL in await follows.written_by(44, now=now)
+        assert ACME_CHANNEL in await follows.written_by(42, now=now)
+        assert await follows.written_by(44, now=now + 3600) == frozenset()

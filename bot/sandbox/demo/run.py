@@ -40,8 +40,9 @@ def run_demo(*, raw_json: bool = False, stdin: TextIO | None = None) -> int:
     try:
         stack = bot.start()
         stack.pivotal.deliver_to(f"{stack.url}/pivotal/webhooks", secret)
-        # The demo's user owns some customers; Pivotal tells health and owners by webhook.
-        stack.slack.workspace.set_user(USER_ID, email=DEMO_USER_EMAIL, name="pat")
+        # The demo's user owns some customers and is a workspace admin (so may link channels);
+        # Pivotal tells health and owners by webhook.
+        stack.slack.workspace.set_user(USER_ID, email=DEMO_USER_EMAIL, name="pat", admin=True)
         bot.call(stack.pivotal.announce_health())
         session = Session(stack, out, Style(out.isatty(), slack_names()), raw_json)
         if ctrl_c is not None:
