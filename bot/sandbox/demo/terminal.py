@@ -28,6 +28,10 @@ _EMOJI = {
     ":arrows_counterclockwise:": "🔄",
     ":hourglass:": "⌛",
     ":white_check_mark:": "✅",
+    ":information_source:": "ℹ️",
+    ":no_entry:": "⛔",
+    ":bell:": "🔔",
+    ":no_bell:": "🔕",
 }
 _DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
