@@ -13,6 +13,8 @@ from benchmarks.inbox import LABELS as DATABASE_LABELS
 from benchmarks.inbox import ROWS as INBOX_ROWS
 from benchmarks.inbox import TARGET_MS as INBOX_TARGET_MS
 from benchmarks.inbox import WHERE as DATABASE_WHERE
+from benchmarks.lists import ROWS as LIST_ROWS
+from benchmarks.lists import TARGET_MS as LIST_TARGET_MS
 from benchmarks.plan import Plan
 from benchmarks.webhooks import ROWS as WEBHOOK_ROWS
 
@@ -143,6 +145,19 @@ TARGETS = (
         Target(name, wanted, _on(key, lambda v, limit=limit: v <= limit))
         for name, wanted, key, limit in EXPORT_LIMITS
     ),
+    Target(
+        "list command→answer p99 (100k)",
+        f"<= {LIST_TARGET_MS:g} ms",
+        _on("lists_command_p99_ms", lambda v: v <= LIST_TARGET_MS),
+    ),
+    Target(
+        "list page press→page p99 (100k)",
+        f"<= {LIST_TARGET_MS:g} ms",
+        _on("lists_page_p99_ms", lambda v: v <= LIST_TARGET_MS),
+    ),
+    Target(
+        "lists and pages: Pivotal requests", "= 0", _on("lists_pivotal_requests", lambda v: v == 0)
+    ),
 )
 
 # (key, label, higher is better); ratios are always "how many times better the bot is".
@@ -191,6 +206,7 @@ ROWS: tuple[tuple[str, str, bool], ...] = (
     *WEBHOOK_ROWS,
     *INBOX_ROWS,
     *EXPORT_ROWS,
+    *LIST_ROWS,
 )
 
 
@@ -257,6 +273,11 @@ def setup_notes(plan: Plan) -> dict[str, str]:
         f"{EXPORT_CLICKS} times, timed to files.getUploadURLExternal and "
         "files.completeUploadExternal; one more click under tracemalloc (peak allocated while "
         "it runs)",
+        "lists": f"bot only, in process: {plan.surface_customers} generated customers walked, "
+        "some told health and owner by signed webhooks, the lists index built (first build "
+        "reported); signed /customer <filter> commands one at a time (single, four-field, "
+        "sort:name, sort:health, mine), timed to the ack carrying the list or else its "
+        "response_url post; Next/Previous timed to the redrawn page; Pivotal requests counted",
         "memory": f"VmRSS after the walk of {plan.customers} customers and 20 lookups; walk "
         f"against a {plan.walk_rate_limit}/min key, {lat} per page",
     }

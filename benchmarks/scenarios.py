@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.export import SCENARIOS as export_scenarios
 from benchmarks.inbox import SCENARIOS as inbox_scenarios
+from benchmarks.lists import SCENARIOS as list_scenarios
 from benchmarks.load import Lookup, SlackLoad, percentile
 from benchmarks.plan import UNLIMITED, Plan
 from benchmarks.procs import FakesSpec, SubjectSpec, Target, running
@@ -272,6 +273,7 @@ SCENARIOS: dict[str, Scenario] = {
     "memory": memory,
     "replicas": replicas,
     "surfaces": surfaces,
+    **list_scenarios,
     **webhook_scenarios,
     **inbox_scenarios,
     **export_scenarios,
