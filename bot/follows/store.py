@@ -40,6 +40,10 @@ class FollowStore(Protocol):
         """Active segment follows (their filters are matched against each change)."""
         ...
 
+    async def digests(self) -> list[Follow]:
+        """Active daily-digest follows."""
+        ...
+
     async def in_channel(self, channel_id: str) -> list[Follow]:
         """Every follow (paused ones too) that notifies `channel_id`, oldest first."""
         ...
@@ -162,6 +166,10 @@ class Outbox(Protocol):
     ) -> list[tuple[int, tuple[Notice, ...]]] | None:
         """Take the day's digest for this follow, once across replicas: its changes per
         customer (possibly none), or None when that day's digest was taken already."""
+        ...
+
+    async def digests_owed(self) -> list[tuple[int, str]]:
+        """(follow id, day) of every digest with changes kept and not yet taken."""
         ...
 
     async def pace(self, channel_id: str, *, now: float, gap_seconds: float) -> float:

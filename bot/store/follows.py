@@ -65,6 +65,9 @@ class SqlFollows:
     async def of_segments(self) -> list[Follow]:
         return await self._list(follows.c.target_key.startswith("segment:"), ACTIVE)
 
+    async def digests(self) -> list[Follow]:
+        return await self._list(follows.c.digest.is_(True), ACTIVE)
+
     async def in_channel(self, channel_id: str) -> list[Follow]:
         return await self._list(follows.c.channel_id == channel_id)
 

@@ -118,6 +118,26 @@ class ChannelOutbox:
             per_customer[display_id] = fold_notices(kept, load_notices(row.notices))
         return list(per_customer.items())
 
+    async def digests_owed(self) -> list[tuple[int, str]]:
+        """Distinct (follow, day) of kept changes whose digest no claim has taken yet."""
+        taken = (
+            select(digest_runs.c.follow_id)
+            .where(
+                digest_runs.c.follow_id == digest_items.c.follow_id,
+                digest_runs.c.day == digest_items.c.day,
+            )
+            .exists()
+        )
+        stmt = (
+            select(digest_items.c.follow_id, digest_items.c.day)
+            .where(~taken)
+            .distinct()
+            .order_by(digest_items.c.day, digest_items.c.follow_id)
+        )
+        async with self._db.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [(int(row.follow_id), str(row.day)) for row in rows]
+
     async def pace(self, channel_id: str, *, now: float, gap_seconds: float) -> float:
         """One upsert: the turn starts at the latest of the channel's next free moment, its
         hold and `now`; the next free moment moves to that turn plus `gap_seconds`."""

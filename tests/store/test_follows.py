@@ -215,3 +215,12 @@ async def test_own_writes_stay_fresh_until_their_time(database: Database) -> Non
     assert await store.written_by(42, now=NOW + 10) == {"C2"}
     await store.wrote(42, "C1", until=NOW + 30)  # written again
     assert await store.written_by(42, now=NOW + 25) == {"C1"}
+
+
+async def test_digests_are_the_active_daily_follows(database: Database) -> None:
+    store = SqlFollows(database)
+    await store.add(new(1, "C1"), now=NOW)
+    daily, _ = await store.add(new(2, "D1", user="U1", digest=True), now=NOW)
+    paused, _ = await store.add(new(None, "C1", segment="plan:pro", digest=True), now=NOW)
+    await store.pause(paused.id, "bot_removed")
+    assert [f.id for f in await store.digests()] == [daily.id]

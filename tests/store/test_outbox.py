@@ -390,3 +390,20 @@ async def test_concurrent_claimers_on_two_engines_never_share_a_row(database_url
     claimed = [notification_id for taken in results for notification_id in taken]
     assert sorted(claimed) == list(range(1, rows + 1))  # every row, each exactly once
     assert sum(1 for taken in results if taken) > 1  # the claimers really did overlap
+
+
+async def test_digests_owed_are_the_kept_days_no_claim_took(database: Database) -> None:
+    outbox = SqlOutbox(database)
+    first = await follow_of(database)
+    second = await follow_of(database, display_id=7, channel="C2")
+    await outbox.digest_add(first, "2023-11-14", 42, "e1", (DROP,))
+    await outbox.digest_add(first, "2023-11-14", 43, "e2", (DROP,))
+    await outbox.digest_add(first, "2023-11-14T22", 42, "e3", (STATUS,))
+    await outbox.digest_add(second, "2023-11-13", 7, "e4", (STATUS,))
+    assert await outbox.digests_owed() == [
+        (second.id, "2023-11-13"),
+        (first.id, "2023-11-14"),
+        (first.id, "2023-11-14T22"),
+    ]
+    await outbox.digest_claim(first.id, "2023-11-14")
+    assert await outbox.digests_owed() == [(second.id, "2023-11-13"), (first.id, "2023-11-14T22")]
