@@ -22,10 +22,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cachetools import LRUCache
 
+from bot.follows.digests import local_day
 from bot.follows.model import Follow, Notice
 from bot.follows.store import FollowStore, Outbox
 from bot.follows.worth import Worth, event_key, segment_notice, worth
@@ -132,7 +132,8 @@ class Planner:
             event(log, "follows.quiet", follow=follow.id, display_id=did, reason="snoozed")
             return 0
         if follow.digest:
-            await self._outbox.digest_add(follow, _local_day(follow, now), did, key, notices)
+            day = local_day(follow, now).isoformat()
+            await self._outbox.digest_add(follow, day, did, key, notices)
             return 1
         hour = _hour(now)
         if self._quiet_until.get(follow.id, 0.0) > now or (
@@ -215,12 +216,3 @@ def _segment_notices(said: Worth, follow: Follow, entered: bool | None) -> tuple
 def _hour(now: float) -> str:
     """The UTC hour a quiet follow's digest covers: `YYYY-MM-DDTHH`."""
     return datetime.fromtimestamp(now, tz=UTC).strftime("%Y-%m-%dT%H")
-
-
-def _local_day(follow: Follow, now: float) -> str:
-    """The day of a daily digest, in the follow's time zone."""
-    try:
-        zone = ZoneInfo(follow.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return datetime.fromtimestamp(now, tz=zone).date().isoformat()
