@@ -27,7 +27,7 @@ from bot.blocks.lists import (
     owners_unknown,
     share_refused,
 )
-from bot.blocks.message import CardMode, Message
+from bot.blocks.message import Message
 from bot.logs import event
 from bot.lookup.filters import Filter, FilterError, parse_filter
 from bot.lookup.portfolio import Portfolio
@@ -207,7 +207,9 @@ def on_share(deps: ListenerDeps, args: AsyncArgs) -> Reply:
         if named is None or parsed is None or not channel:
             await tell(respond, notices.button_out_of_date())
             return
-        if await deps.sharing.card_mode(channel) is not CardMode.FULL:
+        # Whatever cards may show there (EXTERNAL_UNFURLS), a list is never shared with
+        # another organisation: it shows MRR, plans and owners of many customers.
+        if await deps.sharing.is_external(channel):
             await tell(respond, share_refused())
             return
         await share_list(deps, parsed, named[1], channel, user, respond)

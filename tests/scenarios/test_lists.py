@@ -504,3 +504,30 @@ async def test_a_page_past_the_end_shows_the_last_one(bot: Harness) -> None:
     last = await bot.answer(token)
     assert footer(last).startswith("Page 4 of 4 · ")
     assert row_ids(last) == [c["display_id"] for c in found[30:]]
+
+
+@pytest.mark.parametrize("external_unfurls", ["full", "minimal", "off"])
+async def test_share_is_refused_in_slack_connect_whatever_cards_may_show(
+    external_unfurls: str,
+) -> None:
+    async with running_bot(external_unfurls=external_unfurls) as bot:
+        await warm(bot)
+        bot.slack.set_channel("C0CONNECT", ext_shared=True)
+        message = await ack_of(bot, "status:at_risk", channel_id="C0CONNECT")
+        _, token = await bot.press(button(message, "Share"), channel_id="C0CONNECT")
+        refused = await bot.answer(token)
+        assert "not shared in channels with people from other organisations" in refused["text"]
+        assert await bot.stack.settle()
+        assert bot.slack.calls_to("chat.postMessage") == []
+
+
+async def test_share_where_the_bot_may_not_post_goes_by_the_response_url(bot: Harness) -> None:
+    await warm(bot)
+    bot.slack.fail("chat.postMessage", "not_in_channel")
+    message = await ack_of(bot, "status:at_risk")
+    _, token = await bot.press(button(message, "Share"))
+    shared = await bot.answer(token)
+    assert shared["response_type"] == "in_channel"
+    assert shared["replace_original"] is False
+    assert f"Shared by <@{USER_ID}>" in json.dumps(shared["blocks"])
+    assert row_ids(shared) == [c["display_id"] for c in expected(status_is("at_risk"))]
