@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.follows.store import OutboxStats
 from bot.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, read_manifest
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.errors import PivotalAuthError, PivotalError, PivotalRateLimited
@@ -151,6 +152,31 @@ async def check_database(settings: Settings) -> list[Item]:
         age = status.inbox_oldest_seconds or 0
         items.append(Item(True, f"Webhook inbox: {status.inbox_pending} event(s) not applied "
                                 f"yet, the oldest {age:.0f} s old", warning=age > 300))  # fmt: skip
+    return items + follow_items(status.follows, status.notifications)
+
+
+def follow_items(follows: dict[str, int] | None, sent: OutboxStats | None) -> list[Item]:
+    """Follows by kind, and the notifications they still owe or could not deliver."""
+    if follows is None or sent is None:
+        return []
+    kinds = ", ".join(f"{count} {kind}" for kind, count in follows.items() if count)
+    items = [Item(True, f"Follows: {kinds or 'none yet'}")]
+    pending = sent.by_status.get("pending", 0) + sent.by_status.get("sending", 0)
+    if pending:
+        age = sent.oldest_pending_seconds or 0
+        items.append(Item(True, f"Notifications: {pending} waiting to be sent, the oldest "
+                                f"{age:.0f} s old", warning=age > 600))  # fmt: skip
+    failed = sent.by_status.get("failed", 0)
+    if failed:
+        reasons = "; ".join(f"{count} {reason or 'unknown'}"
+                            for reason, count in sorted(sent.failed_by_reason.items()))  # fmt: skip
+        items.append(Item(True, f"Notifications: {failed} not delivered ({reasons})",
+                          warning=True))  # fmt: skip
+    if follows.get("paused"):
+        text = (
+            f"{follows['paused']} follow(s) paused: /customer following in their channel says why"
+        )
+        items.append(Item(True, text, warning=True))
     return items
 
 

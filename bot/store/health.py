@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.follows.store import OutboxStats
 from bot.lookup.durable import StoreUnavailable
 from bot.store.database import Database
+from bot.store.follows import SqlFollows
 from bot.store.inbox import SqlInbox
+from bot.store.outbox import SqlOutbox
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class DatabaseStatus:
     migrations_current: bool | None = None
     inbox_pending: int | None = None  # webhook events recorded but not applied yet
     inbox_oldest_seconds: float | None = None
+    follows: dict[str, int] | None = None  # by kind (customer, segment, personal, digest, paused)
+    notifications: OutboxStats | None = None
 
 
 async def database_status(url: str, *, timeout: float = 3.0) -> DatabaseStatus:
@@ -36,10 +42,12 @@ async def database_status(url: str, *, timeout: float = 3.0) -> DatabaseStatus:
         if latency is None:
             return DatabaseStatus(database.display_url, database.dialect, False)
         current = await database.migrations_current(timeout=timeout)
-        pending = oldest = None
+        pending = oldest = follows = notifications = None
         if current:
             with contextlib.suppress(StoreUnavailable):
                 pending, oldest = await SqlInbox(database).pending()
+                follows = await SqlFollows(database).counts()
+                notifications = await SqlOutbox(database).stats(now=time.time())
         return DatabaseStatus(
             database.display_url,
             database.dialect,
@@ -48,6 +56,8 @@ async def database_status(url: str, *, timeout: float = 3.0) -> DatabaseStatus:
             migrations_current=current,
             inbox_pending=pending,
             inbox_oldest_seconds=oldest,
+            follows=follows,
+            notifications=notifications,
         )
     finally:
         await database.aclose()
