@@ -37,7 +37,8 @@ def worth(change: CustomerChanged, baseline: int | None) -> Worth:
     if before is not None and after is not None:
         notices += _customer_notices(before, after)
     owner = _owner(change.signals_before), _owner(change.signals_after)
-    if owner[1] is not None and owner[0] != owner[1]:
+    # The first owner heard is the bot learning it (webhooks are its only source), not news.
+    if owner[0] is not None and owner[1] is not None and owner[0] != owner[1]:
         notices.append(Notice("owner", owner[0], owner[1]))
     health, new_baseline = _health(change.signals_before, change.signals_after, baseline)
     if health is not None:

@@ -103,3 +103,13 @@ def test_the_same_change_has_the_same_key_everywhere() -> None:
     assert event_key(a) == event_key(b)  # the same new state, however it was seen
     assert event_key(a) != event_key(change(acme(), acme(plan="x"), cause="walk"))
     assert event_key(change(acme(), acme(), event_id="evt_1")) == "event:evt_1"
+
+
+def test_the_first_owner_heard_is_not_news() -> None:
+    customer = make_customer(42, "Acme")
+    first = CustomerChanged(42, customer, customer, None, Signals(owner_email="a@example.com"),
+                            "webhook", "e1")  # fmt: skip
+    assert worth(first, None).notices == ()
+    unknown = CustomerChanged(42, customer, customer, Signals(health_score=50),
+                              Signals(health_score=50, owner_email="a@example.com"), "webhook", "e2")  # fmt: skip
+    assert worth(unknown, 50).notices == ()
