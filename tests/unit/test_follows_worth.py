@@ -110,6 +110,7 @@ def test_the_first_owner_heard_is_not_news() -> None:
     first = CustomerChanged(42, customer, customer, None, Signals(owner_email="a@example.com"),
                             "webhook", "e1")  # fmt: skip
     assert worth(first, None).notices == ()
-    unknown = CustomerChanged(42, customer, customer, Signals(health_score=50),
-                              Signals(health_score=50, owner_email="a@example.com"), "webhook", "e2")  # fmt: skip
+    told = Signals(health_score=50, owner_email="a@example.com")
+    unknown = CustomerChanged(42, customer, customer, Signals(health_score=50), told, "webhook",
+                              "e2")  # fmt: skip
     assert worth(unknown, 50).notices == ()
