@@ -157,6 +157,8 @@ async def tell_signals(bot: Harness, display_id: int, **signals: Any) -> None:
     """A partial customer.updated carrying only `signals` (health_score, owner_email)."""
     obj = {"id": f"cus_{display_id}", "display_id": display_id, **signals}
     await deliver(bot, "customer.updated", obj, **dict.fromkeys(signals))
+    # It names every change it carries: nothing to fetch, so the directory stays as it was.
+    assert bot.deps.hooks is not None and len(bot.deps.hooks.refetcher) == 0
 
 
 @pytest.fixture
@@ -321,6 +323,8 @@ async def test_lists_and_pages_ask_pivotal_nothing(bot: Harness) -> None:
     await ack_of(bot, "status:active sort:name plan:growth")
     empty = await ack_of(bot, "status:churned plan:enterprise mrr>1k")
     await press(bot, empty, "Show those")
+    await bot.press(button(second, "Share"))
+    await bot.slack.wait_for("chat.postMessage")
     assert await bot.stack.settle()
     assert bot.pivotal.requests == []
 
