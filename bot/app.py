@@ -46,6 +46,7 @@ from bot.slack import (
     unfurls,
 )
 from bot.slack.deps import InFlight, ListenerDeps, Lookup
+from bot.slack.digests import DigestRunner
 from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
@@ -82,6 +83,7 @@ class Deps:
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
     planner: Planner | None = None  # changes -> the notifications follows owe
+    digests: DigestRunner | None = None  # daily digests and quiet hours, when due
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
     live: LiveCards | None = None  # likewise: posted cards follow their customers
     links: ChannelLinks | None = None  # `/customer link`: writes slack_channel_id
@@ -127,6 +129,8 @@ class Deps:
             self.background.append(asyncio.create_task(self.lists.run(), name="lists"))
             if self.planner is not None:
                 self.background.append(asyncio.create_task(self.planner.run(), name="planner"))
+            if self.digests is not None:
+                self.background.append(asyncio.create_task(self.digests.run(), name="digests"))
 
     async def _open_durable(self) -> None:
         """Reach and migrate the database (retrying while it is away), then load what it
@@ -223,6 +227,10 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     hooks = build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
                         inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
                         redis=stores.redis, peers=peers)  # fmt: skip
+    sharing = ChannelSharing(
+        slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
+    )
+    digests = DigestRunner(durable.follows, durable.outbox, slack, sharing, directory, cards)
     return Deps(
         settings,
         pivotal,
@@ -230,9 +238,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         lookup,
         cards,
         slack,
-        ChannelSharing(
-            slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
-        ),
+        sharing,
         BotIdentity(slack),
         stores,
         durable,
@@ -240,6 +246,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         People(slack),
         signals=signals,
         planner=planner,
+        digests=digests,
         hooks=hooks,
         live=live,
         links=channel_links,
