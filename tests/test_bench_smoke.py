@@ -61,6 +61,10 @@ LIVE_REPLICAS = (
 # The webhook answer with the durable inbox, on SQLite only here (no PostgreSQL to start).
 INBOX = ("inbox_sqlite_p50_ms", "inbox_sqlite_p99_ms", "inbox_sqlite_max_ms")
 
+# Lists at the surfaces' size (the lists scenario): command and page presses, requests, build.
+LISTS = ("lists_command_p50_ms", "lists_command_p99_ms", "lists_page_p99_ms",
+         "lists_pivotal_requests", "lists_index_build_s")  # fmt: skip
+
 # Replica targets whose scenarios --quick leaves out (they need many processes and minutes),
 # and the PostgreSQL inbox this test leaves out.
 FULL_RUN_ONLY = frozenset(
@@ -104,6 +108,7 @@ def test_quick_bench_reports_every_metric_for_bot_and_baseline(tmp_path: Path) -
     assert bot["inbox_sqlite_refused"] == 0
     assert bot["inbox_sqlite_done"] == bot["inbox_sqlite_events"] > 0
     assert "inbox_postgresql_p99_ms" not in bot
+    assert not [k for k in LISTS if bot.get(k) is None], bot
     assert not list(tmp_path.glob("pivotal-bot.db*")), "a bot used the default database file"
     verdicts = {row["target"]: row["result"] for row in report["targets"]}
     assert verdicts and all(
