@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -17,18 +17,22 @@ from bot import metrics
 from bot.logs import event
 from bot.pivotal.errors import (
     CustomerNotFound,
+    NotFound,
     PivotalBadRequest,
     PivotalError,
     PivotalRefused,
     PivotalUnavailable,
+    listing_not_found,
 )
-from bot.pivotal.models import Customer, CustomerPage, Identity
+from bot.pivotal.models import Customer, CustomerPage, Identity, Page
 from bot.pivotal.ratelimit import RateGovernor
 from bot.pivotal.refs import is_safe_customer_ref
+from bot.pivotal.related import Contact, Onboarding
 
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+_ItemT = TypeVar("_ItemT", Customer, Contact, Onboarding)
 _USER_AGENT = "pivotal-bot/0.1 (+https://github.com/pivotal-bot)"
 
 
@@ -114,7 +118,7 @@ class PivotalClient:
         if cursor:
             params["cursor"] = cursor
         body = await self._get("customers", route="/customers", params=params, patient=background)
-        return _parse_page(body)
+        return _parse_page(body, Customer, "customer")
 
     async def iter_customers(self, *, background: bool = True) -> AsyncIterator[CustomerPage]:
         """Walk every page of the customer list."""
@@ -122,6 +126,88 @@ class PivotalClient:
         seen: set[str] = set()  # a cursor seen before means a loop, not more pages
         while True:
             page = await self.list_customers(cursor=cursor, background=background)
+            yield page
+            if not page.has_more or not page.next_cursor or page.next_cursor in seen:
+                return
+            cursor = page.next_cursor
+            seen.add(cursor)
+
+    async def list_contacts(self, customer_ref: str, *, background: bool = False) -> list[Contact]:
+        """Every contact of one customer: GET /customers/{ref}/contacts, page by page.
+
+        CustomerNotFound only when Pivotal's error code says the customer is missing; a
+        404 that names nothing is a PivotalEndpointMissing. Bad entries are skipped.
+        """
+        path = f"customers/{self._customer_path(customer_ref)}/contacts"
+        return await self._collect(path, "/customers/{id}/contacts", Contact, "contacts",
+                                   background=background)  # fmt: skip
+
+    async def list_customer_onboardings(
+        self, customer_ref: str, *, background: bool = False
+    ) -> list[Onboarding]:
+        """Every onboarding of one customer: GET /customers/{ref}/onboardings, page by page
+        (404s mapped as for list_contacts)."""
+        path = f"customers/{self._customer_path(customer_ref)}/onboardings"
+        return await self._collect(path, "/customers/{id}/onboardings", Onboarding,
+                                   "onboardings", background=background)  # fmt: skip
+
+    async def iter_onboardings(
+        self, *, background: bool = True, phase: str | None = None, state: str | None = None
+    ) -> AsyncIterator[Page[Onboarding]]:
+        """Walk GET /onboardings across the workspace, 100 a page (within the background
+        budget unless `background` is False), optionally filtered by `phase` / `state`."""
+        params: dict[str, str | int] = {}
+        if phase:
+            params["phase"] = phase
+        if state:
+            params["state"] = state
+        async for page in self._pages("onboardings", "/onboardings", Onboarding, "onboardings",
+                                      background=background, params=params):  # fmt: skip
+            yield page
+
+    def _customer_path(self, ref: str) -> str:
+        if not is_safe_customer_ref(ref):
+            raise CustomerNotFound(f"not a customer id: {ref[:20]!r}", status=None)
+        return quote(ref, safe="")
+
+    async def _collect(
+        self, path: str, route: str, model: type[_ItemT], listing: str, *, background: bool
+    ) -> list[_ItemT]:
+        items: list[_ItemT] = []
+        skipped = 0
+        async for page in self._pages(path, route, model, listing, background=background):
+            items.extend(page.data)
+            skipped += page.skipped
+        if skipped:
+            event(log, "pivotal.skipped", route=route, skipped=skipped)
+        return items
+
+    async def _pages(
+        self,
+        path: str,
+        route: str,
+        model: type[_ItemT],
+        listing: str,
+        *,
+        background: bool,
+        params: Mapping[str, str | int] | None = None,
+    ) -> AsyncIterator[Page[_ItemT]]:
+        """Every page of one list, following cursors (a cursor seen before ends the walk)."""
+        cursor: str | None = None
+        seen: set[str] = set()
+        while True:
+            if background:
+                await self.governor.wait_for_background()
+            else:
+                await self.governor.admit()
+            query: dict[str, str | int] = {**(params or {}), "limit": PAGE_SIZE}
+            if cursor:
+                query["cursor"] = cursor
+            try:
+                body = await self._get(path, route=route, params=query, patient=background)
+            except NotFound as exc:
+                raise listing_not_found(exc, listing) from exc
+            page = _parse_page(body, model, listing)
             yield page
             if not page.has_more or not page.next_cursor or page.next_cursor in seen:
                 return
@@ -216,20 +302,20 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return body
 
 
-def _parse_page(body: dict[str, Any]) -> CustomerPage:
+def _parse_page(body: dict[str, Any], model: type[_ItemT], listing: str) -> Page[_ItemT]:
     raw = body.get("data")
     if not isinstance(raw, list) or not isinstance(body.get("has_more"), bool):
-        raise PivotalUnavailable("customer list does not match the documented envelope")
-    customers: list[Customer] = []
+        raise PivotalUnavailable(f"{listing} list does not match the documented envelope")
+    items: list[_ItemT] = []
     skipped = 0
     for item in raw:
         try:
-            customers.append(Customer.model_validate(item))
+            items.append(model.model_validate(item))
         except ValidationError:
             skipped += 1
     cursor = body.get("next_cursor")
-    return CustomerPage(
-        data=tuple(customers),
+    return Page[model](  # type: ignore[valid-type]
+        data=tuple(items),
         has_more=body["has_more"],
         next_cursor=cursor if isinstance(cursor, str) else None,
         skipped=skipped,

@@ -1,12 +1,14 @@
 """One error family for the Pivotal boundary, chosen from the envelope's error.type.
 
     PivotalError                 any failure talking to Pivotal
-    ├── CustomerNotFound         404 / not_found
+    ├── NotFound                 404 / not_found; .what says what is missing
+    │   └── CustomerNotFound     the customer (any 404 on its own path)
     ├── PivotalAuthError         401, 403 / authentication_error, permission_error
     ├── PivotalRateLimited       429 / rate_limit_error, or the bot's own budget; .retry_after
     ├── PivotalBadRequest        400, 409 / invalid_request_error, conflict
     │   └── PivotalRefused       a write refused (400, 409, 422); .reason is Pivotal's message
     └── PivotalUnavailable       5xx, timeouts, unreachable, bodies of the wrong shape
+        └── PivotalEndpointMissing  404 on a list whose error names nothing missing
 
 ``PivotalError.from_response()`` picks the class for an error response. The type comes
 from the envelope, never from its message; an unknown type lets the status decide.
@@ -61,8 +63,29 @@ class PivotalError(Exception):
         )
 
 
-class CustomerNotFound(PivotalError):
+class NotFound(PivotalError):
+    """404: no such `what` ("customer", "contact", "onboarding"), soft-deleted, or another
+    workspace's."""
+
+    what = "record"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str | None = None,
+        status: int | None = None,
+        code: str | None = None,
+    ):
+        super().__init__(message, status=status, code=code)
+        if what is not None:
+            self.what = what
+
+
+class CustomerNotFound(NotFound):
     """404: no such customer, soft-deleted, or another workspace's."""
+
+    what = "customer"
 
 
 class PivotalAuthError(PivotalError):
@@ -90,6 +113,35 @@ class PivotalUnavailable(PivotalError):
     ):
         super().__init__(message, status=status, code=code)
         self.retryable = retryable
+
+
+class PivotalEndpointMissing(PivotalUnavailable):
+    """404 to a list (a customer's contacts, the onboardings) whose error code names nothing
+    missing: the path is not served (an older API, a proxy, a wrong base URL), not a
+    customer that is gone."""
+
+
+# error.code of a 404 -> what it says is missing. Pivotal documents onboarding_not_found;
+# customer_not_found and contact_not_found are named by analogy (and the sandbox's).
+_MISSING_CODES = {"customer_not_found": "customer", "contact_not_found": "contact",
+                  "onboarding_not_found": "onboarding"}  # fmt: skip
+
+
+def listing_not_found(error: NotFound, listing: str) -> PivotalError:
+    """What a 404 (`error`) to a list of `listing` (e.g. "contacts") means.
+
+    CustomerNotFound only when the code says the customer is missing; another named
+    resource is a NotFound of it; anything else (no code, "not_found", an unknown code) is
+    a PivotalEndpointMissing: the list is not there, which says nothing about the customer.
+    """
+    what = _MISSING_CODES.get(error.code or "")
+    if what == "customer":
+        return CustomerNotFound("no such customer", status=error.status, code=error.code)
+    if what is not None:
+        return NotFound(f"no such {what}", what=what, status=error.status, code=error.code)
+    return PivotalEndpointMissing(
+        f"Pivotal does not serve the {listing} list (404)", status=error.status, code=error.code
+    )
 
 
 class PivotalBadRequest(PivotalError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -22,6 +22,7 @@ def _lenient_timestamp(value: object) -> object:
 
 
 Timestamp = Annotated[datetime, BeforeValidator(_lenient_timestamp)]
+T = TypeVar("T", bound=BaseModel)
 # Which fields each customer was given: nearly always all of them. One shared set per
 # combination instead of one per customer halves a 100,000-customer directory (~700
 # bytes each); frozen models never add to it, and copies get their own.
@@ -62,15 +63,19 @@ class Customer(BaseModel):
         object.__setattr__(self, "__pydantic_fields_set__", shared)
 
 
-class CustomerPage(BaseModel):
-    """One page of GET /customers; entries that fail validation are counted, not fatal."""
+class Page(BaseModel, Generic[T]):
+    """One page of a Pivotal list (customers, contacts, onboardings); entries that fail
+    validation are counted, not fatal."""
 
     model_config = _FROZEN
 
-    data: tuple[Customer, ...]
+    data: tuple[T, ...]
     has_more: bool
     next_cursor: str | None = None
     skipped: int = 0
+
+
+CustomerPage = Page[Customer]
 
 
 class Identity(BaseModel):
