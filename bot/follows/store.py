@@ -56,6 +56,18 @@ class FollowStore(Protocol):
         """Pause with a reason; True only when it was active (so its creator is told once)."""
         ...
 
+    async def resume(self, follow_id: int) -> bool:
+        """Resume one paused follow (a snooze ended, or Resume pressed); True if it was paused."""
+        ...
+
+    async def paused(self, reason_prefix: str) -> list[Follow]:
+        """Paused follows whose reason starts with `reason_prefix` (snoozes), oldest first."""
+        ...
+
+    async def created_by(self, user_id: str) -> list[Follow]:
+        """Every follow (paused too) `user_id` set up, wherever it notifies, oldest first."""
+        ...
+
     async def pause_channel(self, channel_id: str, reason: str) -> list[Follow]:
         """Pause every active follow of a channel; the ones paused now."""
         ...

@@ -77,6 +77,22 @@ class SqlFollows:
     async def pause(self, follow_id: int, reason: str) -> bool:
         return bool(await self._pause(reason, follows.c.id == follow_id))
 
+    async def resume(self, follow_id: int) -> bool:
+        stmt = (
+            update(follows)
+            .where(follows.c.id == follow_id, follows.c.paused_reason.is_not(None))
+            .values(paused_reason=None)
+            .returning(follows.c.id)
+        )
+        async with self._db.begin() as conn:
+            return (await conn.execute(stmt)).first() is not None
+
+    async def paused(self, reason_prefix: str) -> list[Follow]:
+        return await self._list(follows.c.paused_reason.startswith(reason_prefix, autoescape=True))
+
+    async def created_by(self, user_id: str) -> list[Follow]:
+        return await self._list(follows.c.created_by == user_id)
+
     async def pause_channel(self, channel_id: str, reason: str) -> list[Follow]:
         paused = await self._pause(reason, follows.c.channel_id == channel_id)
         return sorted(paused, key=lambda follow: (follow.created_at, follow.id))

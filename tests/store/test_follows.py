@@ -224,3 +224,29 @@ async def test_digests_are_the_active_daily_follows(database: Database) -> None:
     paused, _ = await store.add(new(None, "C1", segment="plan:pro", digest=True), now=NOW)
     await store.pause(paused.id, "bot_removed")
     assert [f.id for f in await store.digests()] == [daily.id]
+
+
+async def test_resume_one_follow_and_find_paused_ones_by_reason(database: Database) -> None:
+    store = SqlFollows(database)
+    one, _ = await store.add(new(1, "C1"), now=NOW)
+    two, _ = await store.add(new(None, "C1", segment="plan:pro"), now=NOW + 1)
+    three, _ = await store.add(new(3, "C2"), now=NOW + 2)
+    assert await store.resume(one.id) is False  # it was not paused
+    await store.pause(two.id, "snoozed until 2026-12-06 14:00 UTC")
+    await store.pause(three.id, "channel archived")
+    await store.pause(one.id, "snoozed_until")  # an underscore is not a wildcard
+    assert [f.id for f in await store.paused("snoozed until ")] == [two.id]
+    assert await store.resume(two.id) is True
+    assert await store.resume(two.id) is False
+    assert (await store.get(two.id)).paused_reason is None  # type: ignore[union-attr]
+    assert await store.paused("snoozed until ") == []
+    assert await store.resume(999) is False
+
+
+async def test_follows_a_person_created_wherever_they_notify(database: Database) -> None:
+    store = SqlFollows(database)
+    first, _ = await store.add(new(1, "C1"), now=NOW)
+    await store.add(dataclasses.replace(new(2, "C1"), created_by="U2"), now=NOW + 1)
+    mine, _ = await store.add(new(3, "D1", user="U1"), now=NOW + 2)
+    assert [f.id for f in await store.created_by("U1")] == [first.id, mine.id]
+    assert await store.created_by("U9") == []
