@@ -46,9 +46,18 @@ async def test_edit_redraws_the_cards_shared_and_unfurled_before(session: Sessio
     assert "more cards are queued" not in printed
 
 
+async def test_edit_sets_what_only_webhooks_carry(session: Session) -> None:
+    printed = await run(session, "/edit 42 status=at_risk health=38")
+    assert "38, down from 63" in printed and "At risk" in printed
+    alone = await run(session, "/edit 42 owner=pat@sandbox.example health=30")  # no PATCH
+    assert "30, down from 38" in alone and "pat@sandbox.example" in alone
+    assert [body for _, body in session.stack.pivotal.patches()] == [{"status": "at_risk"}]
+
+
 @pytest.mark.parametrize(
     ("line", "words"),
-    [("/edit", "Usage"), ("/edit 42", "Usage"), ("/edit acme plan=x", "Usage"),
+    [("/edit", "Usage"), ("/edit 42 health=101", "0 to 100"), ("/edit 42 owner=nobody", "email"),
+     ("/edit 42", "Usage"), ("/edit acme plan=x", "Usage"),
      ("/edit 42 plan", "field=value"), ("/edit 42 color=red", "known field"),
      ("/edit 42 mrr=lots", "whole number"), ("/edit 99999 plan=x", "HTTP 404")],
 )  # fmt: skip

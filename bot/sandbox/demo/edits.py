@@ -17,7 +17,13 @@ async def edit(session: Session, rest: str) -> None:
     stack, hooks = session.stack, session.stack.deps.hooks
     applied, gets = (hooks.applied if hooks else 0), stack.pivotal.customer_gets()
     mark = effects.mark(stack.slack)
-    status = await edits.patch_over_http(stack.pivotal.base_url, API_KEY, *parsed)
+    ref, changes = parsed
+    told = {key: changes.pop(key) for key in edits.TOLD.values() if key in changes}
+    if changes:
+        stack.pivotal.set_told(int(ref), told)  # rides on the PATCH's event
+        status = await edits.patch_over_http(stack.pivotal.base_url, API_KEY, ref, changes)
+    else:  # only health or owner: Pivotal's own recompute sends the event
+        status = 200 if stack.pivotal.tell(int(ref), told) else 404
     if status != 200 or stack.pivotal.webhooks is None or hooks is None:
         session.error(f"(Pivotal answered HTTP {status})")
         return

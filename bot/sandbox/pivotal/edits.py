@@ -119,10 +119,19 @@ def parse_assignments(text: str) -> tuple[str, dict[str, Any]] | str:
     """`42 plan=growth mrr=150000` -> ("42", {...}); a string says what is wrong."""
     ref, *pairs = text.split()
     if not ref.isdigit() or not pairs:
-        return "Usage: /edit 42 plan=growth mrr=150000 (fields: name, plan, mrr, status, …)"
+        return (
+            "Usage: /edit 42 plan=growth mrr=150000 health=38 (fields: name, plan, mrr, "
+            "status, …; health and owner as Pivotal's webhooks carry them)"
+        )
     changes: dict[str, Any] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
+        if sep and key in TOLD:  # webhook-only: health=38, owner=sam@example.com
+            told = _told(TOLD[key], value)
+            if told is None:
+                return f"{key} must be 0 to 100" if key == "health" else f"{key} must be an email"
+            changes[TOLD[key]] = told
+            continue
         if not sep or key not in (*_TEXT, *_NUMBERS):
             return f"'{pair}' is not field=value with a known field"
         if value == "null":
@@ -134,6 +143,15 @@ def parse_assignments(text: str) -> tuple[str, dict[str, Any]] | str:
         else:
             changes[key] = value.replace("_", " ") if key == "name" else value
     return ref, changes
+
+
+TOLD = {"health": "health_score", "owner": "owner_email"}  # fields only webhooks carry
+
+
+def _told(field: str, value: str) -> int | str | None:
+    if field == "health_score":
+        return int(value) if value.isdigit() and int(value) <= 100 else None
+    return value if "@" in value else None
 
 
 async def patch_over_http(base_url: str, key: str, ref: str, changes: dict[str, Any]) -> int:

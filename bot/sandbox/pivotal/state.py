@@ -68,6 +68,7 @@ class SandboxState:
         self.store = CustomerStore(sample_customers() if customers is None else customers)
         # Where PATCHed customers are announced (a bot's /pivotal/webhooks), if anywhere.
         self.webhooks: WebhookTarget | None = None
+        self.told: dict[int, dict[str, Any]] = {}  # webhook-only fields set by `tell`
         self.requests: list[RecordedRequest] = []
 
     # ---- data, keys, faults, log --------------------------------------------------------
@@ -139,8 +140,36 @@ class SandboxState:
     # ---- webhooks -----------------------------------------------------------------------
     def deliver_to(self, url: str, secret: str) -> WebhookTarget:
         """Send a signed ``customer.updated`` to ``url`` after every PATCH, like Pivotal."""
-        self.webhooks = WebhookTarget(url, secret, webhook_only=webhook_fields)
+        self.webhooks = WebhookTarget(url, secret, webhook_only=self.webhook_fields)
         return self.webhooks
+
+    def webhook_fields(self, customer: dict[str, Any]) -> dict[str, Any]:
+        """What a customer event carries beyond the REST customer: the derived health and
+        owner, under what `tell` set since."""
+        return {**webhook_fields(customer), **self.told.get(int(customer["display_id"]), {})}
+
+    def tell(self, display_id: int, fields: dict[str, Any]) -> bool:
+        """Change webhook-only fields (`health_score`, `owner_email`) as Pivotal's own
+        recompute would, and send the ``customer.updated`` that says so; False when there is
+        no such customer or nowhere to send."""
+        customer = self.store.get(str(display_id))
+        if customer is None or self.webhooks is None:
+            return False
+        previous = self.set_told(display_id, fields)
+        self.webhooks.send_soon(envelope("customer.updated", dict(customer), previous=previous))
+        return True
+
+    def set_told(self, display_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Set webhook-only fields for the next event about the customer (a new health score
+        keeps the old one as `previous_health_score`); what they were before."""
+        customer = self.store.get(str(display_id))
+        before = self.webhook_fields(customer) if customer is not None else {}
+        told = dict(fields)
+        if "health_score" in told:
+            told["previous_health_score"] = before.get("health_score")
+            told["at_risk"] = told["health_score"] < 40
+        self.told[display_id] = {**self.told.get(display_id, {}), **told}
+        return {key: before.get(key) for key in fields}
 
     async def announce_health(self, timeout: float = 10.0) -> int:
         """Send every customer's health and owner (as a nightly health recompute would:
