@@ -27,6 +27,7 @@ from cachetools import LRUCache
 
 from bot.follows.digests import local_day
 from bot.follows.model import Follow, Notice
+from bot.follows.segments import SegmentIndex
 from bot.follows.store import FollowStore, Outbox
 from bot.follows.worth import Worth, event_key, segment_notice, worth
 from bot.logs import event
@@ -58,7 +59,7 @@ class Planner:
         self._follows = follows
         self._outbox = outbox
         self._clock = clock
-        self._segments: tuple[float, list[Follow]] | None = None
+        self._segments: tuple[float, SegmentIndex] | None = None
         self._matchers: LRUCache[str, Matcher | None] = LRUCache(maxsize=20_000)
         self._quiet_until: dict[int, float] = {}  # follow id -> end of its digest hour
         self._waiting: deque[CustomerChanged] = deque(maxlen=RETRY_KEPT)
@@ -96,7 +97,7 @@ class Planner:
         now = self._clock()
         did = change.display_id
         customer_follows = await self._follows.of_customer(did)
-        segments = self._matching_segments(change, await self._segment_follows(now))
+        segments = (await self._segment_index(now)).concerned(change, datetime.now(UTC))
         if not customer_follows and not segments:
             return 0
         baseline = await self._follows.health_baseline(did)
@@ -162,35 +163,19 @@ class Planner:
                                 window_seconds=0.0, broadcast=False)  # fmt: skip
         event(log, "follows.quiet", follow=follow.id, until=end, reason="noisy")
 
-    async def _segment_follows(self, now: float) -> list[Follow]:
+    async def _segment_index(self, now: float) -> SegmentIndex:
         cached = self._segments
         if cached is not None and now - cached[0] < SEGMENTS_TTL:
             return cached[1]
         found = await self._follows.of_segments()
-        self._segments = (now, found)
-        return found
+        texts = {f.target.segment for f in found if f.target.segment is not None}
+        index = SegmentIndex(found, {text: self._matcher(text) for text in texts})
+        self._segments = (now, index)
+        return index
 
     def forget_segments(self) -> None:
         """A segment follow was added or removed here: read them again on the next change."""
         self._segments = None
-
-    def _matching_segments(
-        self, change: CustomerChanged, follows: list[Follow]
-    ) -> list[tuple[Follow, bool | None]]:
-        """Segment follows the change concerns: (follow, True) entered, (False) left,
-        (None) a member before and after."""
-        at = datetime.now(UTC)
-        found: list[tuple[Follow, bool | None]] = []
-        for follow in follows:
-            text = follow.target.segment
-            matcher = self._matcher(text) if text is not None else None
-            if matcher is None:
-                continue
-            was = change.before is not None and matcher(change.before, change.signals_before, at)
-            now = change.after is not None and matcher(change.after, change.signals_after, at)
-            if was or now:
-                found.append((follow, None if was == now else now))
-        return found
 
     def _matcher(self, text: str) -> Matcher | None:
         if text in self._matchers:
