@@ -46,6 +46,21 @@ LIST_VALUE_LIMIT = 2000  # Slack's limit on a button value
 LINK_CONFIRM = "channel_link_confirm"
 LINK_CANCEL = "channel_link_cancel"
 
+# Follows: the card's Follow buttons, a segment's Confirm/Cancel, the list's buttons.
+FOLLOW_CHANNEL = "follow_in_channel"  # value: customer:<ref>
+FOLLOW_ME = "follow_just_me"  # value: customer:<ref>
+FOLLOW_CONFIRM = "follow_confirm"  # value: bot/blocks/follow.py request_value
+FOLLOW_CANCEL = "follow_cancel"
+FOLLOW_UNFOLLOW = "follow_unfollow"  # value: follow:<id>
+FOLLOW_SNOOZE = "follow_snooze"  # value: follow:<id>
+FOLLOW_RESUME = "follow_resume"  # value: follow:<id>
+
+# A follow's notification: its overflow menu (snooze here for a day / a week, unfollow),
+# and the buttons of the DM telling a follow's creator it stopped (values: the follow id).
+NOTIFICATION_MENU = "notification_menu"
+FOLLOW_MOVE_TO_DM = "follow_move_to_dm"
+FOLLOW_DELETE = "follow_delete"
+
 CARD_HEADER_BLOCK = "customer_header"
 CARD_FIELDS_BLOCK = "customer_fields"
 CARD_CONTEXT_BLOCK = "customer_context"
@@ -94,3 +109,16 @@ def list_of(action: Mapping[str, Any]) -> tuple[str, int] | None:
     if prefix != "list" or not page.isdigit() or not 0 < int(page) < 1_000_000:
         return None
     return text, int(page)
+
+
+def follow_value(follow_id: int) -> str:
+    """A button value naming one follow."""
+    return f"follow:{follow_id}"
+
+
+def follow_of(action: Mapping[str, Any]) -> int | None:
+    """The follow id a button names, or None if it is not one of ours."""
+    prefix, _, rest = str(action.get("value") or "").partition(":")
+    if prefix != "follow" or not rest.isdigit() or len(rest) > 18:
+        return None
+    return int(rest)

@@ -11,9 +11,23 @@ sender claimed, so changes folded into a message in flight are edited in afterwa
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from sqlalchemy import Row, Select, case, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.sql.dml import ReturningInsert, ReturningUpdate
 
 from bot.follows.model import Follow, Notice, Notification
@@ -36,6 +50,13 @@ MAX_ERROR_CHARS = 1000
 STATUSES = ("pending", "sending", "sent", "failed")
 MAY_BE_DUE = text(f"({NOTIFICATION_MAY_BE_DUE})")  # the due index's own condition
 OLDEST_FIRST = (n.c.first_at, n.c.id)
+UNSURE = "; outcome unknown since "  # a post that may have happened: check before posting
+
+
+def unsure(error: str, since: float) -> str:
+    """`error` for a row whose post may have reached Slack at `since` (epoch seconds) or
+    later: its next claim carries `extra["unsure_since"]`, so the sender looks first."""
+    return f"{error[:200]}{UNSURE}{since:.3f}"
 
 
 class SqlOutbox(ChannelOutbox):
@@ -96,12 +117,21 @@ class SqlOutbox(ChannelOutbox):
                 claimed_at=now,
                 attempts=n.c.attempts + 1,
                 claimed_revision=n.c.revision,
+                # A lease that ran out: the post may or may not have happened since the
+                # claim before this one (SET reads the row as it was).
+                last_error=case(
+                    (
+                        (n.c.status == "sending") & n.c.ts.is_(None),
+                        literal("lease ran out" + UNSURE) + cast(n.c.claimed_at, String),
+                    ),
+                    else_=n.c.last_error,
+                ),
             )
             .returning(*n.c)
         )
         async with self._db.begin() as conn:
             rows = (await conn.execute(stmt)).all()
-        claimed = [_notification(row) for row in rows]
+        claimed = [_claimed(row) for row in rows]
         return sorted(claimed, key=lambda x: (x.first_at, x.id))  # RETURNING keeps no order
 
     async def sent(
@@ -252,6 +282,17 @@ def _join(
     if broadcast:
         values["broadcast"] = True
     return update(n).where(n.c.id == current.id).values(values).returning(*n.c)
+
+
+def _claimed(row: Row[Any]) -> Notification:
+    """A claimed row; `extra["unsure_since"]` when its last post may have reached Slack."""
+    claimed = _notification(row)
+    error = row.last_error or ""
+    _, marked, since = error.rpartition(UNSURE)
+    if marked and row.ts is None:
+        with contextlib.suppress(ValueError):
+            claimed.extra["unsure_since"] = str(float(since))
+    return claimed
 
 
 def _notification(row: Row[Any]) -> Notification:
