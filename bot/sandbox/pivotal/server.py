@@ -4,14 +4,15 @@ Shapes follow tests/reference/pivotal-api.md (envelopes, errors, auth, rate limi
 Everything runs on loopback; runtime knobs (``latency``, faults, revoked keys) can be changed
 while serving, from Python or over HTTP (``POST /_sandbox/fault``, ``POST /_sandbox/reset``,
 ``GET /_sandbox/stats``). What it holds is ``state.py``; route handlers live in
-``endpoints.py``, the controls in ``control.py``, helpers in ``store.py``, ``faults.py`` and
-``ratelimit.py``.
+``endpoints.py`` (contacts and onboardings: ``related_endpoints.py``), the controls in
+``control.py``, helpers in ``store.py``, ``faults.py`` and ``ratelimit.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from bot.sandbox.pivotal.control import PREFIX as CONTROL_PREFIX
 from bot.sandbox.pivotal.control import Controls
 from bot.sandbox.pivotal.endpoints import Endpoints, Handler, call_route
 from bot.sandbox.pivotal.faults import error_response
+from bot.sandbox.pivotal.related import RelatedStore
+from bot.sandbox.pivotal.related_endpoints import RelatedEndpoints
 from bot.sandbox.pivotal.state import API_PREFIX, CUSTOMERS, RecordedRequest, SandboxState
 from bot.sandbox.serving import serve_app
 
@@ -41,6 +44,11 @@ class SandboxPivotal(SandboxState):
     _runner: web.AppRunner | None = None
     _base_url: str | None = None
 
+    @functools.cached_property
+    def related(self) -> RelatedStore:
+        """The customers' contacts and onboardings (drawn when first asked for), and edits."""
+        return RelatedStore(self.store)
+
     # ---- request pipeline: record → latency → rate limit → auth → fault → route ----------
     def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
@@ -50,6 +58,7 @@ class SandboxPivotal(SandboxState):
         app.router.add_get(CUSTOMERS, api.customers)
         app.router.add_get(CUSTOMERS + "/{id}", api.customer)
         app.router.add_patch(CUSTOMERS + "/{id}", api.patch)
+        RelatedEndpoints(self, self.related).add_routes(app)
         Controls(self).add_routes(app)
         return app
 
@@ -63,7 +72,7 @@ class SandboxPivotal(SandboxState):
             request.method, request.path, request.query_string, headers, ok,
             key[:12] if key else None, time.monotonic(),
         )  # fmt: skip
-        if request.method == "PATCH":
+        if request.method in ("PATCH", "POST"):
             rec.body = await request.read()
         self.requests.append(rec)
         if self.latency > 0:
