@@ -88,7 +88,7 @@ def notification_message(
     if newest:
         when = f" ({escape(latest_at)})" if latest_at else ""
         told = "; ".join(notice_words(n, currency) for n in newest)
-        blocks.append(_context(cut(f":thread: Latest{when}: {told}. More in the thread.", 2900)))
+        blocks.append(_context(cut(f":bell: Latest{when}: {told}. More in the thread.", 2900)))
     blocks.append(_context(follow_line(follow, minimal=minimal)))
     return Message(text=_fallback(title, display_id, shown, currency), blocks=blocks)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Stamps", "answer", "default_channel"]
@@ -20,6 +21,7 @@ def default_channel(channel_id: str) -> dict[str, Any]:
         "is_org_shared": False,
         "is_pending_ext_shared": False,
         "is_private": False,
+        "is_member": True,  # the bot is in it (set_channel(member=False) says otherwise)
     }
 
 
@@ -28,9 +30,14 @@ class Stamps:
 
     def __init__(self) -> None:
         self.count = 0
+        self.clock: Callable[[], float] | None = None  # set: message ts from this clock
+        self._last = 0.0
 
     def message_ts(self) -> str:
         self.count += 1
+        if self.clock is not None:  # as Slack's: epoch seconds, unique, always later
+            self._last = max(round(self.clock(), 6), round(self._last + 0.000001, 6))
+            return f"{self._last:.6f}"
         return f"{1_700_000_000 + self.count}.{self.count:06d}"
 
     def view(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.sandbox.serving import serve_app
+from bot.sandbox.slack.history import Messages
 from bot.sandbox.slack.methods import Stamps, answer, default_channel
 from bot.sandbox.slack.reading import read_body, token_ok
 from bot.sandbox.slack.workspace import HANDLED, Workspace
@@ -34,6 +35,7 @@ RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the res
 UPLOAD_URL_METHOD = "upload_url"  # and on the upload URLs files.getUploadURLExternal hands out
 MAX_UPLOAD_BYTES = 1 << 30
 _T = TypeVar("_T")
+HISTORY = frozenset({"conversations.history", "conversations.replies"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ class FakeSlack:
         self.calls: list[SlackCall] = []
         self.responses: list[ResponsePost] = []
         self._faults: dict[str, _Fault] = {}
+        self._channel_faults: dict[tuple[str, str], _Fault] = {}
+        self.messages = Messages()  # what chat.postMessage posted, per channel (history)
         self._stamps = Stamps()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -112,8 +116,10 @@ class FakeSlack:
         private: bool = False,
         pending_ext_shared: bool = False,
         error: str | None = None,
+        member: bool = True,
     ) -> None:
-        """Configure what ``conversations.info`` returns; ``error`` makes it fail with that."""
+        """Configure what ``conversations.info`` returns; ``error`` makes it fail with that;
+        ``member=False``: the bot is not in the channel."""
         info = default_channel(channel_id)
         info.update(
             name=name or info["name"],
@@ -121,6 +127,7 @@ class FakeSlack:
             is_ext_shared=ext_shared,
             is_shared=ext_shared,
             is_pending_ext_shared=pending_ext_shared,
+            is_member=member,
         )
         if error is not None:
             info["error"] = error
@@ -144,8 +151,34 @@ class FakeSlack:
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         self._faults[method] = _Fault(error, status, retry_after, count, headers)
 
+    def fail_channel(
+        self,
+        channel: str,
+        method: str,
+        error: str,
+        *,
+        status: int = 200,
+        retry_after: int | None = None,
+        count: int | None = None,
+    ) -> None:
+        """Like ``fail`` for calls to ``method`` naming ``channel`` only (e.g. not_in_channel
+        for one channel's chat.postMessage, a 503 with ``status=503``)."""
+        if count is not None and count < 1:
+            raise ValueError("count must be >= 1")
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        self._channel_faults[(channel, method)] = _Fault(error, status, retry_after, count, headers)
+
+    def set_clock(self, clock: Callable[[], float] | None) -> None:
+        """Message ts from `clock` (epoch seconds, as Slack's are), not from a counter."""
+        self._stamps.clock = clock
+
+    def posted(self, channel: str) -> list[dict[str, Any]]:
+        """Messages chat.postMessage posted to `channel` (as kept now), oldest first."""
+        return self.messages.in_channel(channel)
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._channel_faults.clear()
 
     def clear(self) -> None:
         """Forget recorded calls and responses (configuration and faults are kept)."""
@@ -242,17 +275,41 @@ class FakeSlack:
         extra = {"x-oauth-scopes": self.scopes}
         if not ok:
             return web.json_response({"ok": False, "error": "invalid_auth"}, headers=extra)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._take_channel_fault(method, body)
         if fault is not None:
             err = {"ok": False, "error": fault.error}
             return web.json_response(err, status=fault.status, headers={**extra, **fault.headers})
+        if method in HISTORY:
+            return web.json_response(self._history(method, body), headers=extra)
         if method in HANDLED:
             result = self.workspace.answer(method, body, upload_base=self._root_url() + "/upload/")
         else:
             result = answer(
                 method, body, identity=self.identity, channels=self.channels, stamps=self._stamps
             )
+            self._keep(method, body, result)
         return web.json_response(result, headers=extra)
+
+    def _take_channel_fault(self, method: str, body: dict[str, Any]) -> _Fault | None:
+        key = (str(body.get("channel") or ""), method)
+        f = self._channel_faults.get(key)
+        if f is not None and f.remaining is not None:
+            f.remaining -= 1
+            if f.remaining <= 0:
+                del self._channel_faults[key]
+        return f
+
+    def _keep(self, method: str, body: dict[str, Any], result: dict[str, Any]) -> None:
+        if method == "chat.postMessage" and result.get("ok"):
+            user, bot_id = self.identity["user_id"], self.identity["bot_id"]
+            self.messages.posted(body, str(result["ts"]), user=user, bot_id=bot_id)
+        elif method == "chat.update" and result.get("ok"):
+            self.messages.updated(body)
+
+    def _history(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "conversations.history":
+            return self.messages.history(body)
+        return self.messages.replies(body)
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL files.getUploadURLExternal hands out: the file's bytes arrive here."""
