@@ -21,6 +21,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cachetools import LRUCache
@@ -44,6 +45,16 @@ NOISY_WINDOW = 600.0
 SEGMENTS_TTL = 5.0  # seconds segment follows are reused (others' new follows: this late)
 RETRY_EVERY = 5.0
 RETRY_KEPT = 10_000  # changes kept while the database is away; older ones are dropped
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """For one change: channels that made it themselves, channels where the customer is
+    snoozed, and each follow's notifications within NOISY_WINDOW."""
+
+    written: frozenset[str]
+    snoozed: frozenset[str]
+    recent: dict[int, int]
 
 
 class Planner:
@@ -104,14 +115,23 @@ class Planner:
         said = worth(change, baseline)
         if said.baseline is not None and said.baseline != baseline:
             await self._follows.set_health_baseline(did, said.baseline)
+        owed = [(f, said.for_kinds(f.kinds)) for f in customer_follows]
+        owed += [(f, _segment_notices(said, f, entered)) for f, entered in segments]
+        owed = [(f, notices) for f, notices in owed if notices and f.active]
+        if not owed:
+            return 0
+        # What keeps follows quiet, read once for all of them.
+        quiet = Quiet(
+            written=await self._follows.written_by(did, now=now),
+            snoozed=await self._outbox.snoozed_in(did, now=now),
+            recent=await self._outbox.recent_counts(
+                [f.id for f, _ in owed if not f.digest], since=now - NOISY_WINDOW
+            ),
+        )
         key = event_key(change)
-        written = await self._follows.written_by(did, now=now)
         reached = 0
-        for follow in customer_follows:
-            reached += await self._owe(follow, did, key, said.for_kinds(follow.kinds), written, now)
-        for follow, entered in segments:
-            notices = _segment_notices(said, follow, entered)
-            reached += await self._owe(follow, did, key, notices, written, now)
+        for follow, notices in owed:
+            reached += await self._owe(follow, did, key, notices, quiet, now)
         return reached
 
     async def _owe(
@@ -120,16 +140,14 @@ class Planner:
         did: int,
         key: str,
         notices: tuple[Notice, ...],
-        written: frozenset[str],
+        quiet: Quiet,
         now: float,
     ) -> int:
-        if not notices or not follow.active:
-            return 0
         channel = follow.destination.channel_id
-        if channel in written:
+        if channel in quiet.written:
             event(log, "follows.quiet", follow=follow.id, display_id=did, reason="own_write")
             return 0
-        if await self._outbox.snoozed(channel, did, now=now):
+        if channel in quiet.snoozed:
             event(log, "follows.quiet", follow=follow.id, display_id=did, reason="snoozed")
             return 0
         if follow.digest:
@@ -137,9 +155,8 @@ class Planner:
             await self._outbox.digest_add(follow, day, did, key, notices)
             return 1
         hour = _hour(now)
-        if self._quiet_until.get(follow.id, 0.0) > now or (
-            await self._outbox.recent_count(follow.id, since=now - NOISY_WINDOW) >= NOISY_LIMIT
-        ):
+        noisy = quiet.recent.get(follow.id, 0) >= NOISY_LIMIT
+        if noisy or self._quiet_until.get(follow.id, 0.0) > now:
             await self._go_quiet(follow, did, hour, now)
             await self._outbox.digest_add(follow, hour, did, key, notices)
             return 1

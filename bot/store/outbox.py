@@ -189,6 +189,19 @@ class SqlOutbox(ChannelOutbox):
         async with self._db.connect() as conn:
             return int((await conn.execute(stmt)).scalar_one())
 
+    async def recent_counts(self, follow_ids: list[int], *, since: float) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        async with self._db.connect() as conn:
+            for at in range(0, len(follow_ids), 500):  # a bounded IN list per query
+                chunk = follow_ids[at : at + 500]
+                stmt = (
+                    select(n.c.follow_id, func.count())
+                    .where(n.c.follow_id.in_(chunk), n.c.first_at >= since)
+                    .group_by(n.c.follow_id)
+                )
+                counts.update({int(f): int(c) for f, c in (await conn.execute(stmt)).all()})
+        return counts
+
     async def purge(self, *, before: float) -> int:
         """Sent and failed notifications begun before `before` (how many); also the keys of
         changes folded before then, and digests of days before its UTC day."""

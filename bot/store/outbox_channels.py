@@ -78,6 +78,13 @@ class ChannelOutbox:
         async with self._db.connect() as conn:
             return (await conn.execute(stmt)).first() is not None
 
+    async def snoozed_in(self, display_id: int, *, now: float) -> frozenset[str]:
+        stmt = select(snoozes.c.channel_id).where(
+            snoozes.c.display_id == display_id, snoozes.c.until > now
+        )
+        async with self._db.connect() as conn:
+            return frozenset(str(row.channel_id) for row in (await conn.execute(stmt)).all())
+
     async def digest_add(
         self, follow: Follow, day: str, display_id: int, event_key: str, notices: tuple[Notice, ...]
     ) -> bool:

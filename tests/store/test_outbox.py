@@ -407,3 +407,18 @@ async def test_digests_owed_are_the_kept_days_no_claim_took(database: Database) 
     ]
     await outbox.digest_claim(first.id, "2023-11-14")
     assert await outbox.digests_owed() == [(second.id, "2023-11-13"), (first.id, "2023-11-14T22")]
+
+
+async def test_snoozes_and_recent_counts_for_many_at_once(database: Database) -> None:
+    outbox = SqlOutbox(database)
+    first = await follow_of(database)
+    second = await follow_of(database, channel="C2")
+    await fold(outbox, first, "e1", at=NOW)
+    await fold(outbox, first, "e2", at=NOW + 100)
+    await fold(outbox, second, "e3", at=NOW - 100)
+    assert await outbox.recent_counts([first.id, second.id, 999], since=NOW) == {first.id: 2}
+    assert await outbox.recent_counts([], since=NOW) == {}
+    await outbox.snooze("C1", 42, until=NOW + 60)
+    await outbox.snooze("C2", 42, until=NOW - 1)
+    await outbox.snooze("C3", 7, until=NOW + 60)
+    assert await outbox.snoozed_in(42, now=NOW) == frozenset({"C1"})
