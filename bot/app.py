@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.blocks.message import CardSettings
 from bot.config import Settings
 from bot.follows.planner import Planner
+from bot.follows.snoozes import run as snooze_waker
 from bot.logs import event
 from bot.lookup.changed import ChangeHandler, CustomerChanged, Subscribers
 from bot.lookup.changes import Changes, LookupCopies
@@ -36,7 +37,9 @@ from bot.slack import (
     errors,
     events,
     export,
+    follow,
     home,
+    lifecycle,
     links,
     lists,
     middleware,
@@ -105,6 +108,11 @@ class Deps:
             outbox=self.durable.outbox,
             live=self.live,
             links=self.links,
+            change_delay_seconds=(
+                None
+                if self.settings.pivotal_webhook_secret is not None
+                else self.settings.directory_refresh_seconds
+            ),
         )
 
     async def start(self) -> None:
@@ -129,6 +137,8 @@ class Deps:
             self.background.append(asyncio.create_task(self.lists.run(), name="lists"))
             if self.planner is not None:
                 self.background.append(asyncio.create_task(self.planner.run(), name="planner"))
+            snoozes = snooze_waker(self.durable.follows)
+            self.background.append(asyncio.create_task(snoozes, name="snoozes"))
             if self.digests is not None:
                 self.background.append(asyncio.create_task(self.digests.run(), name="digests"))
 
@@ -345,4 +355,6 @@ def create_app(deps: Deps) -> AsyncApp:
     lists.register(app, listeners)
     export.register(app, listeners)
     links.register(app, listeners)
+    follow.register(app, listeners)
+    lifecycle.register(app, listeners)
     return app

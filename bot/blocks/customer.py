@@ -43,6 +43,8 @@ def customer_card(
     shared_by: str | None = None,
     refreshed_at: datetime | None = None,
     signals: Signals | None = None,
+    followable: bool = False,
+    linked: bool = False,
 ) -> Message:
     """The card for `customer`.
 
@@ -50,6 +52,8 @@ def customer_card(
     `shareable` adds a Share button (ephemeral answers); `shared_by` credits a user id;
     `refreshed_at` says the card was just fetched again (after a Refresh click).
     `signals` adds health and owner (internal data: hidden with the financials).
+    `followable` adds Follow buttons (ephemeral full cards): in the channel, or just for
+    the asker; `linked` says the channel is the customer's own ("Follow in this channel").
     """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
@@ -63,6 +67,8 @@ def customer_card(
     if shareable:
         actions["elements"].append(_share_button(customer))
     actions["elements"].append(_refresh_button(customer, minimal=minimal))
+    if followable and not minimal:
+        actions["elements"] += _follow_buttons(customer, linked=linked)
     blocks.append(actions)
     return Message(text=_fallback(customer, cards.currency, minimal=minimal), blocks=blocks)
 
@@ -197,6 +203,24 @@ def _share_button(customer: Customer) -> Block:
         "text": {"type": "plain_text", "text": "Share in channel"},
         "value": ids.customer_value(customer.id, customer.display_id),
     }
+
+
+def _follow_buttons(customer: Customer, *, linked: bool) -> list[Block]:
+    value = ids.customer_value(customer.id, customer.display_id)
+    here: Block = {
+        "type": "button",
+        "action_id": ids.FOLLOW_CHANNEL,
+        "text": {"type": "plain_text", "text": "Follow in this channel" if linked
+                 else "Follow in channel"},
+        "value": value,
+    }  # fmt: skip
+    me: Block = {
+        "type": "button",
+        "action_id": ids.FOLLOW_ME,
+        "text": {"type": "plain_text", "text": "Follow just for me"},
+        "value": value,
+    }
+    return [here, me]
 
 
 def _integration_buttons(customer: Customer, cards: CardSettings) -> list[Block]:

@@ -13,7 +13,10 @@ USAGE = (
     "• `/customer` alone, in a customer's linked channel: that customer\n"
     "• Paste a Pivotal customer link in a conversation and it unfurls\n"
     "• `/customer link 42`, in a channel: link the channel to that customer\n"
-    "• `/customer unlink`, in a channel: remove its link"
+    "• `/customer unlink`, in a channel: remove its link\n"
+    "• `/customer follow 42` or `/customer follow status:at_risk`: this channel hears "
+    "changes (add kinds such as `status health`, `daily`, or `me` for your DM)\n"
+    "• `/customer unfollow 42`, `/customer following`: stop one, list them"
 )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.blocks import ids
 from bot.blocks.customer import status_label
+from bot.blocks.follow import Shown, home_section
 from bot.blocks.message import Block, Message
 from bot.blocks.picker import picker_section
 from bot.blocks.text import cut, escape
@@ -32,10 +33,14 @@ class HomeList:
 
 
 def home_view(
-    recent: Sequence[Customer], linked: Sequence[Customer], lists: Sequence[HomeList] = ()
+    recent: Sequence[Customer],
+    linked: Sequence[Customer],
+    lists: Sequence[HomeList] = (),
+    follows: Sequence[Shown] | None = None,
 ) -> View:
     """The user's own Home tab: a search picker, their lists (their customers, those that
-    need attention), recent lookups, channel-linked customers."""
+    need attention), what they follow (None: not known, left out), recent lookups,
+    channel-linked customers."""
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Find a customer"}},
         picker_section("Search by name, slug or domain; typos are forgiven."),
@@ -43,6 +48,8 @@ def home_view(
     ]
     for listed in lists:
         blocks += _home_list(listed)
+    if follows is not None:
+        blocks += home_section(follows)
     blocks.append(_heading("Your recent lookups"))
     blocks += _listing(
         recent, "Nothing yet: customers you look up appear here (only you see them)."

@@ -13,8 +13,8 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.lookup.filter_terms import is_filter_text
-from bot.lookup.query import Query, parse_query
-from bot.slack import links, lists
+from bot.lookup.query import ChannelQuery, Query, parse_query
+from bot.slack import follow, links, lists
 from bot.slack.deps import ListenerDeps
 from bot.slack.listen import Reply, listen
 from bot.slack.recents import remember, user_of
@@ -25,7 +25,9 @@ COMMAND = "/customer"
 
 # `/customer <verb> <rest>`: the verb's listener gets the rest of the text.
 Verb = Callable[[ListenerDeps, AsyncArgs, str], Reply]
-VERBS: dict[str, Verb] = {"link": links.on_link, "unlink": links.on_unlink}
+VERBS: dict[str, Verb] = {"link": links.on_link, "unlink": links.on_unlink,
+                          "follow": follow.on_follow, "unfollow": follow.on_unfollow,
+                          "following": follow.on_following}  # fmt: skip
 
 
 def register(app: AsyncApp, deps: ListenerDeps) -> None:
@@ -55,7 +57,8 @@ def on_lookup(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
         return Reply(later=lambda: answer(deps, query, user, channel, respond, started))
     log_lookup("command", outcome, started, instant=True)
     remember(deps, user, outcome, channel)
-    return Reply.card(render(outcome, deps.cards, shareable=True))
+    return Reply.card(render(outcome, deps.cards, shareable=True, followable=True,
+                             linked=_linked_here(query, channel)))  # fmt: skip
 
 
 async def answer(
@@ -63,6 +66,13 @@ async def answer(
 ) -> None:
     """The lookup memory could not answer, at the command's response_url."""
     outcome = await deps.lookup.resolve(query)
-    await reply(respond, render(outcome, deps.cards, shareable=True), response_type="ephemeral")
+    card = render(outcome, deps.cards, shareable=True, followable=True,
+                  linked=_linked_here(query, channel))  # fmt: skip
+    await reply(respond, card, response_type="ephemeral")
     log_lookup("command", outcome, started, instant=False)
     remember(deps, user, outcome, channel)
+
+
+def _linked_here(query: Query, channel: str) -> bool:
+    """`/customer` alone (or naming this channel): the answer offers to follow it here."""
+    return isinstance(query, ChannelQuery) and query.channel_id == channel != ""

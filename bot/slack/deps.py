@@ -115,3 +115,6 @@ class ListenerDeps:
     outbox: Outbox  # the notifications follows owe; snoozes
     live: CardBook | None = None  # with webhooks: shared cards and unfurls follow changes
     links: ChannelLinks | None = None  # `/customer link`: set by build_deps, absent in tests
+    # How late follows may notice a change: the directory's refresh interval when no webhook
+    # secret is set (polling is all there is); None with webhooks.
+    change_delay_seconds: float | None = None

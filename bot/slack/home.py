@@ -14,13 +14,16 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
 from bot.blocks import ids
+from bot.blocks.follow import Shown
 from bot.blocks.surfaces import HOME_LISTED, MAX_LISTED, HomeList, View, home_view
 from bot.blocks.text import escape
 from bot.logs import event
+from bot.lookup.durable import StoreUnavailable
 from bot.lookup.filters import Filter
 from bot.pivotal.models import Customer
 from bot.slack import lists
 from bot.slack.deps import ListenerDeps
+from bot.slack.follow_labels import home_follows
 from bot.slack.listen import Reply, listen
 from bot.slack.people import Person
 from bot.slack.recents import user_of
@@ -75,7 +78,15 @@ async def home_for(deps: ListenerDeps, user: str) -> View:
             if snap.customer.id not in seen and len(linked) < MAX_LISTED:
                 seen.add(snap.customer.id)
                 linked.append(snap.customer)
-    return home_view(mine, linked, sections)
+    return home_view(mine, linked, sections, await _follows(deps, user))
+
+
+async def _follows(deps: ListenerDeps, user: str) -> list[Shown] | None:
+    """ "You follow"; left out while the database is away."""
+    try:
+        return await home_follows(deps, user)
+    except StoreUnavailable:
+        return None
 
 
 async def home_lists(deps: ListenerDeps, user: str) -> list[HomeList]:

@@ -33,12 +33,15 @@ def render(
     shareable: bool = False,
     shared_by: str | None = None,
     refreshed: bool = False,
+    followable: bool = False,
+    linked: bool = False,
 ) -> Message:
     """The message for `outcome`.
 
     `minimal` drops financial fields (channels shared with other organisations);
     `shareable` offers a Share button (ephemeral answers); `shared_by` credits the sharer;
-    `refreshed` says the card was just fetched for a Refresh click.
+    `refreshed` says the card was just fetched for a Refresh click; `followable` offers
+    Follow buttons (ephemeral answers), `linked` (the channel's own customer) in its words.
     """
     match outcome:
         case Found(snapshot=snap):
@@ -51,6 +54,8 @@ def render(
                 shared_by=shared_by,
                 refreshed_at=snap.as_of if refreshed else None,
                 signals=outcome.signals,
+                followable=followable and not minimal,
+                linked=linked,
             )
         case Matches(text=text, snapshots=snaps, total=total):
             return match_list(text, [s.customer for s in snaps], total=total)

@@ -421,6 +421,8 @@ def test_customer_card_takes_no_clock() -> None:
         "shared_by",
         "refreshed_at",
         "signals",
+        "followable",
+        "linked",
     ]
     assert not {"now", "clock", "timer", "today"} & set(params)
 
@@ -744,3 +746,18 @@ def test_who_shared_a_posted_card_is_read_back_from_its_context(
     blocks: object, expected: str | None
 ) -> None:
     assert shared_by_in(blocks) == expected
+
+
+def test_follow_buttons_only_when_asked_and_never_on_minimal_cards() -> None:
+    def action_ids(**options: bool) -> list[str]:
+        message = customer_card(customer(), cards=BARE_LINKS, **options)
+        return [e["action_id"] for b in message.blocks if b["type"] == "actions"
+                for e in b["elements"]]  # fmt: skip
+
+    assert ids.FOLLOW_CHANNEL not in action_ids()
+    assert action_ids(followable=True)[-2:] == [ids.FOLLOW_CHANNEL, ids.FOLLOW_ME]
+    assert ids.FOLLOW_CHANNEL not in action_ids(followable=True, minimal=True)
+    linked = customer_card(customer(), cards=BARE_LINKS, followable=True,
+                           linked=True)  # fmt: skip
+    labels = [e["text"]["text"] for e in linked.blocks[-1]["elements"]]
+    assert "Follow in this channel" in labels and "Follow just for me" in labels

@@ -98,6 +98,13 @@ class SlackDriver:
         envelope = payloads.event_envelope(event, event_id, ext_shared=ext_shared, team_id=team_id)
         return json.dumps(envelope).encode()
 
+    async def send_event(
+        self, event: dict[str, Any], *, ext_shared: bool | None = None, team_id: str = TEAM_ID
+    ) -> httpx.Response:
+        """Any Events API event (channel_archive, member_left_channel, app_uninstalled …)."""
+        body = self.event_body(event, ext_shared=ext_shared, team_id=team_id)
+        return await self.post(body, "application/json")
+
     async def link_shared(
         self,
         urls: list[str],
