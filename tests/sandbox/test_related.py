@@ -11,7 +11,10 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
+from bot.pivotal.client import PivotalClient
+from bot.pivotal.errors import CustomerNotFound
 from bot.pivotal.related import Contact, Onboarding
 from bot.pivotal.webhooks import parse_secrets, verify
 from bot.sandbox.pivotal.data import ACME_ID, generate_customers, sample_customers
@@ -399,3 +402,30 @@ def test_onboarding_events_table(
     previous: dict[str, Any], now: dict[str, Any], kinds: list[str]
 ) -> None:
     assert onboarding_events(previous, now) == kinds
+
+
+# ---- the bot's client against the sandbox ------------------------------------------------
+
+
+async def test_the_client_reads_contacts_and_onboardings_from_the_sandbox() -> None:
+    customers = generate_customers(1500, seed=9)
+    async with SandboxPivotal(customers) as sandbox:
+        client = PivotalClient(sandbox.base_url, SecretStr(KEY))
+        try:
+            contacts = await client.list_contacts("700")
+            assert 1 <= len(contacts) <= 6 and sum(c.is_primary for c in contacts) == 1
+            with pytest.raises(CustomerNotFound):
+                await client.list_contacts("99999")
+            pages = [p async for p in client.iter_onboardings(background=False)]
+            everyone = [o for p in pages for o in p.data]
+            assert len(pages) == -(-len(everyone) // 100) and len(everyone) > 100
+            assert sum(p.skipped for p in pages) == 0
+            assert len({o.id for o in everyone}) == len(everyone)
+            launching = [p async for p in client.iter_onboardings(phase="launch")]
+            assert [o.id for p in launching for o in p.data] == [
+                o.id for o in everyone if o.phase == "launch"
+            ]
+            mine = await client.list_customer_onboardings(everyone[0].customer_id)
+            assert mine == [everyone[0]]
+        finally:
+            await client.aclose()
