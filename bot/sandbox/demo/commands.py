@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.sandbox.demo import edits, lookups, settings, surfaces
+from bot.sandbox.demo import edits, lookups, related_edits, settings, surfaces
 from bot.sandbox.demo.session import Session
 
 _URL = re.compile(r"https?://[^\s<>|]+")
@@ -43,6 +43,10 @@ COMMANDS: dict[str, Command] = {
                       "press button 2 of the last message (a list: /click 2 1)"),
     "/edit": Command(edits.edit, "/edit 42 plan=growth", "change a customer in Pivotal; "
                      "its webhook updates the bot and the cards in channels"),
+    "/edit-contact": Command(related_edits.edit_contact, "/edit-contact 42 name=Zoe_Walsh",
+                             "add a contact in Pivotal (it sends contact.created)"),
+    "/edit-onboarding": Command(related_edits.edit_onboarding, "/edit-onboarding 10 phase=launch",
+                                "change an onboarding in Pivotal (it sends onboarding.*)"),
     "/channel": Command(settings.channel, "/channel C024BE7LT",
                         "switch channel (/channels lists the linked ones)"),
     "/channels": Command(settings.channels, "/channels",
