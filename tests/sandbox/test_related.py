@@ -429,3 +429,12 @@ async def test_the_client_reads_contacts_and_onboardings_from_the_sandbox() -> N
             assert mine == [everyone[0]]
         finally:
             await client.aclose()
+
+
+async def test_related_gets_are_counted_apart_from_customer_gets(
+    sandbox: SandboxPivotal, client: httpx.AsyncClient
+) -> None:
+    for path in ("/customers/42/contacts", "/customers/42/onboardings", "/onboardings",
+                 "/onboardings/1010", "/customers/42"):  # fmt: skip
+        assert (await client.get(path)).status_code == 200
+    assert (sandbox.customer_gets(), sandbox.related_gets()) == (1, 4)

@@ -125,9 +125,21 @@ class SandboxState:
         self.requests.clear()
 
     def customer_gets(self) -> int:
-        """Number of ``GET /customers/{id}`` requests recorded."""
+        """Number of ``GET /customers/{id}`` requests recorded (not its contacts' or
+        onboardings': ``related_gets``)."""
         prefix = CUSTOMERS + "/"
-        return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix))
+        return sum(1 for r in self.requests if r.method == "GET" and r.path.startswith(prefix)
+                   and "/" not in r.path[len(prefix):])  # fmt: skip
+
+    def related_gets(self) -> int:
+        """Number of GETs of contacts and onboardings (lists and single ones) recorded."""
+        starts = (API_PREFIX + "/contacts", API_PREFIX + "/onboardings")
+        ends = ("/contacts", "/onboardings")
+        return sum(
+            1
+            for r in self.requests
+            if r.method == "GET" and (r.path.startswith(starts) or r.path.endswith(ends))
+        )
 
     def patches(self) -> list[tuple[str, Any]]:
         """Every PATCH recorded, oldest first: (path, body as parsed)."""
