@@ -438,3 +438,10 @@ async def test_related_gets_are_counted_apart_from_customer_gets(
                  "/onboardings/1010", "/customers/42"):  # fmt: skip
         assert (await client.get(path)).status_code == 200
     assert (sandbox.customer_gets(), sandbox.related_gets()) == (1, 4)
+
+
+def test_no_two_contacts_of_a_customer_share_an_email() -> None:
+    store = RelatedStore(CustomerStore(generate_customers(2000, seed=2)))
+    for customer in store.customers.all():
+        emails = [c["email"] or c["name"] for c in store.contacts_of(customer)]
+        assert len(set(emails)) == len(emails)

@@ -252,9 +252,11 @@ def _draw_contacts(customer: dict[str, Any]) -> list[dict[str, Any]]:
         if fixed:
             name, title, labels = fixed[i]
         else:
-            name = f"{_FIRST[h % len(_FIRST)]} {_LAST[(h >> 8) % len(_LAST)]}"
-            if name in used:
-                name = f"{_FIRST[(h >> 16) % len(_FIRST)]} {_LAST[(h >> 24) % len(_LAST)]}"
+            first, last = h % len(_FIRST), (h >> 8) % len(_LAST)
+            name = f"{_FIRST[first]} {_LAST[last]}"
+            while name in used:  # one person per name (and so per email) at a customer
+                last = (last + 1) % len(_LAST)
+                name = f"{_FIRST[first]} {_LAST[last]}"
             title = _TITLES[(h >> 32) % len(_TITLES)]
             labels = tuple(sorted({_LABELS[(h >> s) % len(_LABELS)] for s in (40, 48)
                                    if (h >> (s + 4)) % 3}))  # fmt: skip
