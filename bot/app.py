@@ -43,6 +43,7 @@ from bot.slack import (
     links,
     lists,
     middleware,
+    notify,
     options,
     refresh,
     shortcuts,
@@ -53,6 +54,7 @@ from bot.slack.digests import DigestRunner
 from bot.slack.identity import BotIdentity
 from bot.slack.live import LiveCards
 from bot.slack.middleware import EventLog
+from bot.slack.notify import Sender
 from bot.slack.people import People
 from bot.slack.privacy import CardMode, ChannelSharing
 from bot.slack.webapi import Pacer
@@ -87,6 +89,7 @@ class Deps:
     signals: SignalBook = field(default_factory=SignalBook)
     planner: Planner | None = None  # changes -> the notifications follows owe
     digests: DigestRunner | None = None  # daily digests and quiet hours, when due
+    sender: Sender | None = None  # posts the notifications follows owe, exactly once
     hooks: Hooks | None = None  # set when PIVOTAL_WEBHOOK_SECRET is
     live: LiveCards | None = None  # likewise: posted cards follow their customers
     links: ChannelLinks | None = None  # `/customer link`: writes slack_channel_id
@@ -141,6 +144,8 @@ class Deps:
             self.background.append(asyncio.create_task(snoozes, name="snoozes"))
             if self.digests is not None:
                 self.background.append(asyncio.create_task(self.digests.run(), name="digests"))
+            if self.sender is not None:
+                self.background.append(asyncio.create_task(self.sender.run(), name="notify"))
 
     async def _open_durable(self) -> None:
         """Reach and migrate the database (retrying while it is away), then load what it
@@ -257,6 +262,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         signals=signals,
         planner=planner,
         digests=digests,
+        sender=_sender(settings, durable, sharing, directory, cards, stores),
         hooks=hooks,
         live=live,
         links=channel_links,
@@ -304,6 +310,27 @@ def _live_cards(
     )
     pacer = Pacer(stores.pacer)
     return LiveCards(slack, lookup, cards, stores.live, pacer=pacer, redraws=redraws)
+
+
+def _sender(
+    settings: Settings,
+    durable: Durable,
+    sharing: ChannelSharing,
+    directory: Directory,
+    cards: CardSettings,
+    stores: Stores,
+) -> Sender:
+    """The notification sender, on a client of its own with no retries at all: a post
+    that did not answer may have happened (the sender looks before posting again), and a
+    429 reschedules the row instead of sleeping while it holds the lease."""
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_url,
+        timeout=5,
+        retry_handlers=[],
+    )
+    return Sender(durable.follows, durable.outbox, client, sharing, directory, cards,
+                  pacer=Pacer(stores.pacer))  # fmt: skip
 
 
 class _TokenSkippedWarning(logging.Filter):
@@ -357,4 +384,5 @@ def create_app(deps: Deps) -> AsyncApp:
     links.register(app, listeners)
     follow.register(app, listeners)
     lifecycle.register(app, listeners)
+    notify.register(app, listeners)
     return app

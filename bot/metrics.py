@@ -32,6 +32,16 @@ PIVOTAL_REQUESTS = Counter(
     ["route", "status"],
     registry=REGISTRY,
 )
+NOTIFICATIONS = Counter(
+    "pivotal_bot_notifications",
+    "Follow notifications posted, edited or failed (failed: by reason)",
+    ["outcome", "reason"],
+    registry=REGISTRY,
+)
+
+
+def count_notification(outcome: str, reason: str = "") -> None:
+    NOTIFICATIONS.labels(outcome, reason).inc()
 
 
 def count_lookup(surface: str, outcome: str, source: str | None) -> None:
@@ -58,6 +68,18 @@ class Reading:
     redis_fallbacks: int
     redis_outages: int
     webhooks: Webhooks | None = None  # with PIVOTAL_WEBHOOK_SECRET
+    notifications: Notifications | None = None  # the outbox, when the database answers
+
+
+@dataclass(frozen=True)
+class Notifications:
+    """The notification outbox as every replica sees it (rows by status)."""
+
+    queued: int  # pending: owed, not sent yet
+    sending: int  # leased by a sender now
+    sent: int  # kept until purged
+    failed: int
+    oldest_pending_seconds: float | None
 
 
 @dataclass(frozen=True)
@@ -106,6 +128,24 @@ class _Gauges(Collector):
                                       value=r.redis_outages)  # fmt: skip
         if r.webhooks is not None:
             yield from _webhook_metrics(r.webhooks)
+        if r.notifications is not None:
+            yield from _notification_metrics(r.notifications)
+
+
+def _notification_metrics(n: Notifications) -> Iterator[Metric]:
+    rows = GaugeMetricFamily(
+        "pivotal_bot_outbox_notifications",
+        "Notifications in the outbox, by status",
+        labels=["status"],
+    )
+    for status, value in (("pending", n.queued), ("sending", n.sending), ("sent", n.sent),
+                          ("failed", n.failed)):  # fmt: skip
+        rows.add_metric([status], value)
+    yield rows
+    if n.oldest_pending_seconds is not None:
+        yield GaugeMetricFamily("pivotal_bot_outbox_oldest_pending_seconds",
+                                "Age of the oldest notification not sent yet",
+                                value=n.oldest_pending_seconds)  # fmt: skip
 
 
 def _webhook_metrics(w: Webhooks) -> Iterator[Metric]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 from bot.app import Deps
-from bot.metrics import Reading, Webhooks
+from bot.lookup.durable import StoreUnavailable
+from bot.metrics import Notifications, Reading, Webhooks
 
 
 async def read(deps: Deps) -> Reading:
@@ -28,7 +31,22 @@ async def read(deps: Deps) -> Reading:
         redis_fallbacks=redis.fallbacks if redis else 0,
         redis_outages=redis.outages if redis else 0,
         webhooks=_webhooks(deps),
+        notifications=await _notifications(deps),
     )
+
+
+async def _notifications(deps: Deps) -> Notifications | None:
+    """The outbox's rows by status (one query), when the database is there."""
+    if not deps.durable.ready:
+        return None
+    try:
+        stats = await deps.durable.outbox.stats(now=time.time())
+    except StoreUnavailable:
+        return None
+    count = stats.by_status
+    return Notifications(queued=count.get("pending", 0), sending=count.get("sending", 0),
+                         sent=count.get("sent", 0), failed=count.get("failed", 0),
+                         oldest_pending_seconds=stats.oldest_pending_seconds)  # fmt: skip
 
 
 def _webhooks(deps: Deps) -> Webhooks | None:

@@ -237,7 +237,11 @@ def follow_stopped(follow: Follow, reason: str, *, minimal: bool = False) -> Mes
             },
         ],
     }
-    fallback = f"A follow you set up stopped (Slack said: {why}). Send it to your DM or delete it."
+    plain = what.replace("`", "")
+    fallback = (
+        f"A follow you set up stopped: {plain[0].lower()}{plain[1:]}. Slack said: {why}. "
+        "Send it to your DM instead, or delete it."
+    )
     return Message(text=fallback, blocks=[_section(text), buttons])
 
 
