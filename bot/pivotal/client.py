@@ -122,15 +122,10 @@ class PivotalClient:
 
     async def iter_customers(self, *, background: bool = True) -> AsyncIterator[CustomerPage]:
         """Walk every page of the customer list."""
-        cursor: str | None = None
-        seen: set[str] = set()  # a cursor seen before means a loop, not more pages
-        while True:
-            page = await self.list_customers(cursor=cursor, background=background)
+        async for page in _follow(
+            lambda cursor: self.list_customers(cursor=cursor, background=background)
+        ):
             yield page
-            if not page.has_more or not page.next_cursor or page.next_cursor in seen:
-                return
-            cursor = page.next_cursor
-            seen.add(cursor)
 
     async def list_contacts(self, customer_ref: str, *, background: bool = False) -> list[Contact]:
         """Every contact of one customer: GET /customers/{ref}/contacts, page by page.
@@ -192,10 +187,9 @@ class PivotalClient:
         background: bool,
         params: Mapping[str, str | int] | None = None,
     ) -> AsyncIterator[Page[_ItemT]]:
-        """Every page of one list, following cursors (a cursor seen before ends the walk)."""
-        cursor: str | None = None
-        seen: set[str] = set()
-        while True:
+        """Every page of one list, 100 at a time; a 404 is mapped by listing_not_found."""
+
+        async def fetch(cursor: str | None) -> Page[_ItemT]:
             if background:
                 await self.governor.wait_for_background()
             else:
@@ -207,12 +201,10 @@ class PivotalClient:
                 body = await self._get(path, route=route, params=query, patient=background)
             except NotFound as exc:
                 raise listing_not_found(exc, listing) from exc
-            page = _parse_page(body, model, listing)
+            return _parse_page(body, model, listing)
+
+        async for page in _follow(fetch):
             yield page
-            if not page.has_more or not page.next_cursor or page.next_cursor in seen:
-                return
-            cursor = page.next_cursor
-            seen.add(cursor)
 
     async def me(self) -> Identity:
         """GET /me, parsed for either documented shape."""
@@ -290,6 +282,22 @@ class PivotalClient:
         info = self.governor.info()
         event(log, "pivotal.request", route=route, status=status, ms=ms, attempt=attempt,
               remaining=info.remaining)  # fmt: skip
+
+
+async def _follow(
+    fetch: Callable[[str | None], Awaitable[Page[_ItemT]]],
+) -> AsyncIterator[Page[_ItemT]]:
+    """The pages `fetch(cursor)` gives, from the first until has_more is false, the cursor
+    is missing, or it repeats one seen before (a loop, not more pages)."""
+    cursor: str | None = None
+    seen: set[str] = set()
+    while True:
+        page = await fetch(cursor)
+        yield page
+        if not page.has_more or not page.next_cursor or page.next_cursor in seen:
+            return
+        cursor = page.next_cursor
+        seen.add(cursor)
 
 
 def _json_object(response: httpx.Response) -> dict[str, Any]:
