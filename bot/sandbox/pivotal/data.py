@@ -3,7 +3,8 @@
 Every customer dict carries the 17 required keys of the OpenAPI ``Customer`` schema
 (``tests/reference/pivotal-openapi-get-customer.yaml``). Lists are newest first
 (``created_at`` descending), like ``GET /api/v1/customers``. ``synthetic.py`` draws the
-synthetic ones; ``formats.py`` spells ids and timestamps as Pivotal does.
+synthetic ones; ``formats.py`` spells ids and timestamps as Pivotal does. ``related.py``
+draws the contacts and onboardings of any of them (sample or generated) when first asked.
 """
 
 from __future__ import annotations
