@@ -56,7 +56,7 @@ def on_lifecycle(deps: ListenerDeps, args: AsyncArgs) -> Reply:
             return len(await follows.pause_channel(channel_id, BOT_REMOVED))
         if kind == "member_joined_channel" and is_bot and channel_id:
             return await follows.resume_channel(channel_id, reasons=(BOT_REMOVED,))
-        if kind == "app_uninstalled" or (kind == "tokens_revoked" and _bot_tokens(happened)):
+        if kind == "app_uninstalled" or (kind == "tokens_revoked" and revokes_bot_tokens(happened)):
             return await follows.remove_team(str(body.get("team_id") or "") or None)
         return -1
 
@@ -84,7 +84,7 @@ def _bot_user(args: AsyncArgs, body: dict[str, Any]) -> str:
     return ""
 
 
-def _bot_tokens(happened: dict[str, Any]) -> bool:
+def revokes_bot_tokens(happened: dict[str, Any]) -> bool:
     """tokens_revoked names the bot's token(s) under `tokens.bot` (user tokens: `oauth`)."""
     tokens = happened.get("tokens")
     return isinstance(tokens, dict) and bool(tokens.get("bot"))

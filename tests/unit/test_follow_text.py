@@ -16,6 +16,7 @@ from bot.follows.text import (
 )
 from bot.lookup.filters import Filter, parse_filter
 from bot.lookup.query import ChannelQuery, IdQuery, NameQuery
+from bot.slack.lifecycle import revokes_bot_tokens
 
 APP = "https://my.pivotal.app"
 
@@ -146,3 +147,10 @@ def test_a_snooze_reason_says_when_it_ends() -> None:
     assert snooze_end("channel archived") is None
     assert snooze_end("snoozed until tomorrow") is None
     assert snooze_end(None) is None
+
+
+def test_only_revokedrevokes_bot_tokens_count_as_the_app_gone() -> None:
+    assert revokes_bot_tokens({"tokens": {"oauth": [], "bot": ["U0BOT"]}})
+    assert not revokes_bot_tokens({"tokens": {"oauth": ["U0PERSON"]}})
+    assert not revokes_bot_tokens({"tokens": {"oauth": ["U0PERSON"], "bot": []}})
+    assert not revokes_bot_tokens({})
