@@ -32,6 +32,8 @@ _EMOJI = {
     ":no_entry:": "⛔",
     ":bell:": "🔔",
     ":no_bell:": "🔕",
+    ":double_vertical_bar:": "⏸️",
+    ":zzz:": "💤",
 }
 _DATE = re.compile(r"<!date\^[0-9]+\^[^|>]*\|([^>]*)>")
 _CHANNEL = re.compile(r"<#([A-Z0-9]+)(?:\|[^>]*)?>")
