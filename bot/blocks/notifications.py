@@ -118,15 +118,19 @@ def notice_words(notice: Notice, currency: str) -> str:
     return f"{label} {show(notice.before)} → {show(notice.after)}"
 
 
-def follow_line(follow: Follow, *, minimal: bool = False) -> str:
-    """The context line: what the follow follows and who set it up."""
+def followed(follow: Follow, *, minimal: bool = False) -> str:
+    """What the follow follows, in words ("customer #42", "segment `status:at_risk`")."""
     segment = follow.target.segment
     if segment is None:
-        what = f"customer #{follow.target.display_id}"
-    elif minimal and _INTERNAL_TERM.search(segment):
-        what = "a segment"
-    else:
-        what = f"segment `{_segment(segment)}`"
+        return f"customer #{follow.target.display_id}"
+    if minimal and _INTERNAL_TERM.search(segment):
+        return "a segment"
+    return f"segment `{_segment(segment)}`"
+
+
+def follow_line(follow: Follow, *, minimal: bool = False) -> str:
+    """The context line: what the follow follows and who set it up."""
+    what = followed(follow, minimal=minimal)
     who = f"<@{follow.created_by}>" if _slack_id(follow.created_by) else "someone"
     if follow.destination.personal:
         return f"Your follow of {what} · `/customer following` to change"

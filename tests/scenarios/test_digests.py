@@ -31,7 +31,7 @@ async def test_a_daily_digest_is_posted_once_at_its_hour() -> None:
         await bot.wait_ready()
         follows, outbox = bot.deps.durable.follows, bot.deps.durable.outbox
         daily, _ = await follows.add(
-            NewFollow(Target(segment="status:at_risk"), Destination("C1"), "U1", digest=True),
+            NewFollow(Target(segment="status:at_risk"), Destination("C1"), "U0PAT", digest=True),
             now=at("2026-12-01T12:00"),
         )
         status = (Notice("status", "active", "at_risk"),)
@@ -46,8 +46,8 @@ async def test_a_daily_digest_is_posted_once_at_its_hour() -> None:
         assert await runner(bot, "2026-12-05T09:01").send_due() == 0
         text = posted(bot)[2]
         assert "Daily digest for 2026-12-04" in text and "Acme Co." in text
-        assert "status Active → At risk" in text and "mrr $1,250 → $0.99" in text
-        assert "<@U1>" in text
+        assert "Status: Active → At risk" in text and "MRR $1,250 → $0.99" in text
+        assert "<@U0PAT>" in text
 
 
 async def test_a_quiet_hour_is_sent_when_it_is_over_and_minimal_in_slack_connect() -> None:
@@ -63,7 +63,7 @@ async def test_a_quiet_hour_is_sent_when_it_is_over_and_minimal_in_slack_connect
         assert await runner(bot, "2026-12-05T15:00").send_due() == 1
         [text] = posted(bot)
         assert "Changes from 2026-12-05 14:00–14:59 UTC" in text
-        assert "status Active → At risk" in text and "health" not in text
+        assert "Status: Active → At risk" in text and "Health" not in text
 
 
 async def test_a_follow_in_a_channel_where_cards_are_off_gets_no_digest() -> None:
