@@ -93,6 +93,7 @@ _REASONS = {
     "account_inactive": "the account or workspace is no longer active",
     "no_permission": "the app may not post in the channel",
 }
+_PAYLOAD_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_too_long"})
 CARDS_OFF = "cards are off in this channel shared with another organisation"
 NOTHING_TO_SHOW = "nothing to show in a shared channel"
 
@@ -259,22 +260,38 @@ class Sender:
         if parent is not None:
             options = {"thread_ts": parent.ts, "reply_broadcast": row.broadcast}
         tried = self._clock()
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"notification_id": row.id}}
         try:
-            answer = await call(
-                "chat.postMessage",
-                self._slack.chat_postMessage(
-                    channel=channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    metadata={
-                        "event_type": EVENT_TYPE,
-                        "event_payload": {"notification_id": row.id},
-                    },
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    **options,
-                ),
-            )
+            try:
+                answer = await call(
+                    "chat.postMessage",
+                    self._slack.chat_postMessage(
+                        channel=channel,
+                        text=message.text,
+                        blocks=message.blocks,
+                        metadata=metadata,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **options,
+                    ),
+                )
+            except SlackCallFailed as refused:
+                if refused.error not in _PAYLOAD_ERRORS:
+                    raise
+                # Our blocks were refused (nothing was posted): a bug; the words still go.
+                event(log, "follows.notify.refused", logging.ERROR, notification=row.id,
+                      error=refused.error, fallback="text")  # fmt: skip
+                answer = await call(
+                    "chat.postMessage",
+                    self._slack.chat_postMessage(
+                        channel=channel,
+                        text=message.text[:3000],
+                        metadata=metadata,
+                        unfurl_links=False,
+                        unfurl_media=False,
+                        **options,
+                    ),
+                )
         except SlackCallFailed as failed:
             await self._failed_call(follow, row, failed, tried=tried, posting=True)
             return 0
@@ -400,7 +417,6 @@ class Sender:
             await self._backoff(
                 row, failed, keep_unsure=tried if posting and failed.uncertain else None
             )
-            await self._follows.noted(follow.id, at=self._clock(), error=failed.error)
             return
         if failed.error in _CHANNEL_ERRORS or failed.kind is Kind.GONE:
             reason = _REASONS.get(failed.error, "Slack refused to post there")
@@ -408,7 +424,6 @@ class Sender:
             return
         # Our own payload was refused (invalid_blocks, msg_too_long…): a bug, logged loudly.
         await self._fail(row, f"refused: {failed.error}", "refused")
-        await self._follows.noted(follow.id, at=self._clock(), error=failed.error)
         event(log, "follows.notify.refused", logging.ERROR, notification=row.id,
               method=failed.method, error=failed.error)  # fmt: skip
 
@@ -425,6 +440,7 @@ class Sender:
         delay = min(delay, max(1.0, row.first_at + GIVE_UP_AFTER - now))
         error = failed.error if keep_unsure is None else unsure(failed.error, keep_unsure)
         await self._outbox.retry(row.id, error, at=now + delay)
+        await self._follows.noted(row.follow_id, at=now, error=failed.error)
         event(log, "follows.notify.retry", logging.WARNING, notification=row.id,
               error=failed.error, delay=delay, attempts=row.attempts)  # fmt: skip
 
@@ -434,7 +450,9 @@ class Sender:
         await self._outbox.retry(row.id, why if since is None else unsure(why, float(since)), at=at)
 
     async def _fail(self, row: Notification, reason: str, label: str) -> None:
+        """Never to be sent: the row keeps the reason, and so does its follow."""
         await self._outbox.failed(row.id, reason)
+        await self._follows.noted(row.follow_id, at=self._clock(), error=reason)
         self.failed[label] = self.failed.get(label, 0) + 1
         count_notification("failed", label)
         event(log, "follows.notify.failed", notification=row.id, follow=row.follow_id,
@@ -445,7 +463,6 @@ class Sender:
         await self._fail(
             row, reason, label if label in _REASONS or label == "cards_off" else "channel"
         )
-        await self._follows.noted(follow.id, at=self._clock(), error=reason)
         if not await self._follows.pause(follow.id, reason):
             return  # paused before (by another row or replica): its creator was told then
         event(log, "follows.paused", logging.WARNING, follow=follow.id, reason=label)

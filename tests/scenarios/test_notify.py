@@ -359,3 +359,16 @@ async def test_sent_rows_are_purged_after_the_retention_once_an_hour() -> None:
         assert await n.sender.purge(START + RETENTION_SECONDS + 3600) == 1
         stats = await n.outbox.stats(now=START + RETENTION_SECONDS + 3600)
         assert stats.by_status["sent"] == 1
+
+
+async def test_blocks_slack_refuses_still_send_the_words_once() -> None:
+    async with notifying() as n:
+        n.slack.fail_channel("C1", "chat.postMessage", "invalid_blocks", count=1)
+        follow = await n.follow()
+        row = await n.fold(follow, "e1", HEALTH)
+        assert await n.send() == 1
+        [kept] = n.slack.posted("C1")
+        assert "blocks" not in kept and kept["text"] == "Acme Co. (#42): Health 72 → 58"
+        assert kept["metadata"]["event_payload"]["notification_id"] == row.id
+        noted = await n.follows.get(follow.id)
+        assert noted is not None and noted.last_error is None and noted.last_notified_at
