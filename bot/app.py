@@ -140,7 +140,7 @@ class Deps:
             self.background.append(asyncio.create_task(self.lists.run(), name="lists"))
             if self.planner is not None:
                 self.background.append(asyncio.create_task(self.planner.run(), name="planner"))
-            snoozes = snooze_waker(self.durable.follows)
+            snoozes = snooze_waker(self.durable.follows, ready=lambda: self.durable.ready)
             self.background.append(asyncio.create_task(snoozes, name="snoozes"))
             if self.digests is not None:
                 self.background.append(asyncio.create_task(self.digests.run(), name="digests"))

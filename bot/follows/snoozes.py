@@ -29,11 +29,18 @@ async def wake(follows: FollowStore, now: float) -> int:
     return woken
 
 
-async def run(follows: FollowStore, *, clock: Callable[[], float] = time.time) -> None:
-    """Wake snoozed follows every EVERY seconds (a task for the process's life)."""
+async def run(
+    follows: FollowStore,
+    *,
+    ready: Callable[[], bool] = lambda: True,
+    clock: Callable[[], float] = time.time,
+) -> None:
+    """Wake snoozed follows every EVERY seconds (a task for the process's life), once the
+    database is `ready` (migrated)."""
     while True:
         try:
-            await wake(follows, clock())
+            if ready():
+                await wake(follows, clock())
         except StoreUnavailable:
             event(log, "follow.snoozes_unavailable", logging.WARNING)
         except Exception:  # the waker must outlive one bad look
