@@ -295,8 +295,13 @@ def request_value(asked: Asked) -> str:
     """The Confirm button's value: `segment|c or p|kinds|digest|hour|filter text`."""
     kinds = ",".join(sorted(asked.kinds))
     where = "p" if asked.personal else "c"
-    value = f"{_SEGMENT_VALUE}|{where}|{kinds}|{int(asked.digest)}|{asked.hour}|{asked.segment}"
-    return value[:VALUE_LIMIT]
+    # Never cut (a cut filter is another segment): fits() is checked before it is offered.
+    return f"{_SEGMENT_VALUE}|{where}|{kinds}|{int(asked.digest)}|{asked.hour}|{asked.segment}"
+
+
+def fits(asked: Asked) -> bool:
+    """Whether the Confirm button can carry `asked` (Slack's 2,000-character value)."""
+    return len(request_value(asked)) <= VALUE_LIMIT
 
 
 def request_of(action: Mapping[str, Any]) -> Asked | None:

@@ -211,6 +211,9 @@ async def propose_segment(
         await tell(respond, message)
         return
     request = blocks.Asked(text, asked.kinds, asked.digest, asked.hour, where.personal)
+    if not blocks.fits(request):
+        await tell(respond, blocks.problem("That segment is too long to follow; shorten it."))
+        return
     timezone = await _timezone(deps, asker.user)
     await reply(respond, blocks.confirmation(request, count, label, timezone=timezone),
                 response_type="ephemeral")  # fmt: skip
