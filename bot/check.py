@@ -24,7 +24,8 @@ from bot.store.health import database_status
 BOT_SCOPES = frozenset(
     {"commands", "links:read", "links:write", "chat:write",
      "channels:read", "groups:read", "im:read", "mpim:read", "im:write",
-     "users:read", "users:read.email", "usergroups:read", "files:write"}
+     "users:read", "users:read.email", "usergroups:read", "files:write",
+     "channels:history", "groups:history", "im:history", "mpim:history"}
 )  # fmt: skip
 UNFURL_DOMAIN = "my.pivotal.app"
 

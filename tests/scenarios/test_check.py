@@ -58,7 +58,10 @@ async def test_failures_each_come_with_a_fix(
     code, text = await checklist(pivotal_url, slack_url, pivotal_app_url="https://pivotal.acme.dev")
     assert code == 1
     assert "✗ Pivotal rejected the API key (api_key_revoked)" in text
-    missing = "✗ Bot scopes missing: channels:read, files:write, groups:read, im:read, im:write"
+    missing = (
+        "✗ Bot scopes missing: channels:history, channels:read, files:write, groups:history, "
+        "groups:read, im:history, im:read, im:write"
+    )
     assert missing in text
     assert "✗ PIVOTAL_API_URL" not in text
     assert "pivotal.acme.dev is not an unfurl domain" in text

@@ -29,7 +29,8 @@ __all__ = ["DEFAULT_SCOPES", "FakeSlack", "ResponsePost", "SlackCall"]
 
 DEFAULT_SCOPES = (
     "commands,links:read,links:write,chat:write,channels:read,groups:read,im:read,mpim:read,"
-    "im:write,users:read,users:read.email,usergroups:read,files:write"
+    "im:write,users:read,users:read.email,usergroups:read,files:write,"
+    "channels:history,groups:history,im:history,mpim:history"
 )
 RESPONSE_URL_METHOD = "response_url"  # pseudo-method name for fail() on the response sink
 UPLOAD_URL_METHOD = "upload_url"  # and on the upload URLs files.getUploadURLExternal hands out
