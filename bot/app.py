@@ -330,7 +330,7 @@ def _sender(
         retry_handlers=[],
     )
     return Sender(durable.follows, durable.outbox, client, sharing, directory, cards,
-                  pacer=Pacer(stores.pacer))  # fmt: skip
+                  pacer=Pacer(stores.pacer), ready=lambda: durable.ready)  # fmt: skip
 
 
 class _TokenSkippedWarning(logging.Filter):

@@ -69,6 +69,7 @@ EVENT_TYPE = "pivotal_notification"  # the metadata every notification carries
 LEASE_SECONDS = 120.0  # a claimed row is this replica's until then
 BATCH = 50  # rows claimed per round
 POLL_SECONDS = 1.0  # between rounds
+AWAY_SECONDS = 10.0  # between rounds while the database is away (logged once)
 MAX_INLINE_WAIT = 5.0  # a channel's turn further off than this: the row waits in the outbox
 ROUND_BUDGET = LEASE_SECONDS / 2  # rows not reached by then go back (their lease holds)
 FIRST_BACKOFF = 5.0
@@ -112,6 +113,7 @@ class Sender:
         *,
         pacer: Pacer,
         clock: Callable[[], float] = time.time,
+        ready: Callable[[], bool] = lambda: True,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ):
         self._follows, self._outbox = follows, outbox
@@ -120,6 +122,8 @@ class Sender:
         self._pacer, self._clock, self._sleep = pacer, clock, sleep
         self._wake = asyncio.Event()
         self._purged_at = 0.0
+        self._ready = ready  # the database migrated and reached
+        self._away = False
         self.sent = 0  # messages posted or edited, for metrics
         self.failed: dict[str, int] = {}  # rows given up, by reason
 
@@ -130,16 +134,27 @@ class Sender:
     async def run(self) -> None:
         """Send due rows every POLL_SECONDS (a task for the process's life); purge hourly."""
         while True:
+            pause = POLL_SECONDS
             try:
-                await self.send_due()
-                await self.purge()
+                if self._ready():
+                    await self.send_due()
+                    await self.purge()
+                    if self._away:
+                        self._away = False
+                        event(log, "follows.notify.back")
+                else:
+                    pause = AWAY_SECONDS
             except StoreUnavailable as exc:
-                event(log, "follows.notify.unavailable", logging.WARNING, error=str(exc))
+                pause = AWAY_SECONDS  # rows keep: each is sent once the database is back
+                if not self._away:
+                    self._away = True
+                    event(log, "follows.notify.unavailable", logging.WARNING, error=str(exc))
             except Exception:
+                pause = AWAY_SECONDS
                 log.exception("follows.notify.round_failed")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), pause)
 
     async def purge(self, now: float | None = None) -> int:
         """Delete sent and failed rows older than the retention, at most once an hour."""

@@ -372,3 +372,20 @@ async def test_blocks_slack_refuses_still_send_the_words_once() -> None:
         assert kept["metadata"]["event_payload"]["notification_id"] == row.id
         noted = await n.follows.get(follow.id)
         assert noted is not None and noted.last_error is None and noted.last_notified_at
+
+
+async def test_the_apps_own_sender_delivers_in_the_background() -> None:
+    async with running_bot() as bot:
+        await bot.wait_ready()
+        follows, outbox = bot.deps.durable.follows, bot.deps.durable.outbox
+        asked = NewFollow(Target(display_id=42), Destination("C1"), created_by="U1")
+        follow, _ = await follows.add(asked, now=time.time())
+        row = await outbox.fold(follow, 42, "e1", (HEALTH,), now=time.time(), window_seconds=30,
+                                broadcast=False)  # fmt: skip
+        assert row is not None and bot.deps.sender is not None
+        bot.deps.sender.wake()
+        [call] = await bot.slack.wait_for("chat.postMessage")
+        assert tagged(call.body) == row.id
+        page = (await bot.http.get(f"{bot.url}/metrics")).text
+        assert 'pivotal_bot_notifications_total{outcome="sent",reason=""}' in page
+        assert "pivotal_bot_outbox_notifications" in page
