@@ -80,6 +80,9 @@ class Notifications:
     sent: int  # kept until purged
     failed: int
     oldest_pending_seconds: float | None
+    follows: dict[str, int] | None = None  # by kind: customer, segment, personal, digest, paused
+    digests_sent: int = 0  # by this replica since start
+    planned: int = 0  # notifications this replica started or joined since start
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,16 @@ def _notification_metrics(n: Notifications) -> Iterator[Metric]:
         yield GaugeMetricFamily("pivotal_bot_outbox_oldest_pending_seconds",
                                 "Age of the oldest notification not sent yet",
                                 value=n.oldest_pending_seconds)  # fmt: skip
+    if n.follows is not None:
+        kinds = GaugeMetricFamily("pivotal_bot_follows", "Follows, by kind", labels=["kind"])
+        for kind, value in sorted(n.follows.items()):
+            kinds.add_metric([kind], value)
+        yield kinds
+    yield CounterMetricFamily("pivotal_bot_digests_sent", "Digests this replica posted",
+                              value=n.digests_sent)  # fmt: skip
+    yield CounterMetricFamily("pivotal_bot_notifications_planned",
+                              "Notifications this replica started or joined for a change",
+                              value=n.planned)  # fmt: skip
 
 
 def _webhook_metrics(w: Webhooks) -> Iterator[Metric]:

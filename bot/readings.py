@@ -41,12 +41,15 @@ async def _notifications(deps: Deps) -> Notifications | None:
         return None
     try:
         stats = await deps.durable.outbox.stats(now=time.time())
+        follows = await deps.durable.follows.counts()
     except StoreUnavailable:
         return None
     count = stats.by_status
     return Notifications(queued=count.get("pending", 0), sending=count.get("sending", 0),
                          sent=count.get("sent", 0), failed=count.get("failed", 0),
-                         oldest_pending_seconds=stats.oldest_pending_seconds)  # fmt: skip
+                         oldest_pending_seconds=stats.oldest_pending_seconds, follows=follows,
+                         digests_sent=deps.digests.sent if deps.digests else 0,
+                         planned=deps.planner.planned if deps.planner else 0)  # fmt: skip
 
 
 def _webhooks(deps: Deps) -> Webhooks | None:

@@ -228,3 +228,16 @@ def test_metrics_show_the_outbox_by_status_and_the_oldest_pending_age() -> None:
     assert 'pivotal_bot_outbox_notifications{status="pending"} 3.0' in page
     assert 'pivotal_bot_outbox_notifications{status="failed"} 2.0' in page
     assert "pivotal_bot_outbox_oldest_pending_seconds 42.5" in page
+
+
+def test_metrics_show_follows_by_kind_digests_and_planned_notifications() -> None:
+    follows = {"customer": 4, "segment": 2, "personal": 1, "digest": 1, "paused": 1}
+    counts = Notifications(0, 0, 0, 0, None, follows=follows, digests_sent=3, planned=7)
+    reading = Reading(None, None, None, 0, None, False, 0, False, False, 0, 0,
+                      notifications=counts)  # fmt: skip
+    page = exposition(reading, wall=0).decode()
+    assert 'pivotal_bot_follows{kind="segment"} 2.0' in page
+    assert 'pivotal_bot_follows{kind="paused"} 1.0' in page
+    assert "pivotal_bot_digests_sent_total 3.0" in page
+    assert "pivotal_bot_notifications_planned_total 7.0" in page
+    assert "pivotal_bot_outbox_oldest_pending_seconds" not in page
