@@ -123,6 +123,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._purged_at = 0.0
         self._ready = ready  # the database migrated and reached
+        self._busy: dict[str, float] = {}
         self._away = False
         self.sent = 0  # messages posted or edited, for metrics
         self.failed: dict[str, int] = {}  # rows given up, by reason
@@ -171,12 +172,17 @@ class Sender:
         """One round: claim what is due at `now`, then send each; how many reached Slack."""
         now = self._clock() if now is None else now
         rows = await self._outbox.claim(now=now, lease_seconds=LEASE_SECONDS, limit=BATCH)
+        self._busy = {}  # channels whose turn is far off, this round
         done = 0
         for index, row in enumerate(rows):
             if self._clock() - now > ROUND_BUDGET:
                 for left in rows[index:]:
                     await self._later(left, "not reached in its round", at=self._clock())
                 break
+            if row.ts is None and row.channel_id in self._busy:  # no turn taken for it
+                await self._later(row, "waiting for the channel's turn",
+                                  at=self._busy[row.channel_id])  # fmt: skip
+                continue
             try:
                 done += await self._one(row)
             except StoreUnavailable:
@@ -265,8 +271,9 @@ class Sender:
     ) -> int:
         channel = row.channel_id
         wait = await self._outbox.pace(channel, now=self._clock(), gap_seconds=CHANNEL_GAP)
-        if wait > MAX_INLINE_WAIT:
-            await self._later(row, "waiting for the channel's turn", at=self._clock() + wait)
+        if wait > MAX_INLINE_WAIT:  # held (ratelimited) or a backlog: the row waits its turn
+            self._busy[channel] = self._clock() + wait
+            await self._later(row, "waiting for the channel's turn", at=self._busy[channel])
             return 0
         if wait > 0:
             await self._sleep(wait)

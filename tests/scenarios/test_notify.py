@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -389,3 +390,33 @@ async def test_the_apps_own_sender_delivers_in_the_background() -> None:
         page = (await bot.http.get(f"{bot.url}/metrics")).text
         assert 'pivotal_bot_notifications_total{outcome="sent",reason=""}' in page
         assert "pivotal_bot_outbox_notifications" in page
+
+
+async def test_a_held_channel_waits_its_turn_others_do_not_and_each_goes_once() -> None:
+    async with notifying() as n:
+        n.slack.fail_channel("C1", "chat.postMessage", "ratelimited", status=429, retry_after=30,
+                             count=1)  # fmt: skip
+        follows = [await n.follow(display_id=d) for d in range(1, 13)]
+        for follow in follows:
+            await n.fold(follow, "e1", HEALTH, display_id=follow.target.display_id or 0)
+        await n.fold(await n.follow("C2"), "e1", HEALTH)
+        assert await n.send() == 1  # C2's; C1's wait for Retry-After, asked once
+        assert len(n.posts("C2")) == 1 and len(n.posts("C1")) == 1
+        for _ in range(60):
+            await n.send(n.time.now + 1)
+        kept = n.slack.posted("C1")
+        assert len(kept) == 12 and len(n.posts("C1")) == 13  # the refused one, then each once
+        owed = sorted(r.id for r in await _rows(n, "C1"))
+        assert sorted(tagged(p) for p in n.posts("C1")[1:]) == owed
+        stamps = [float(m["ts"]) for m in kept]
+        assert stamps[0] >= START + 30
+        assert all(b - a >= 0.999 for a, b in itertools.pairwise(stamps))
+
+
+async def _rows(n: Notify, channel: str) -> list[Notification]:
+    rows = []
+    for follow in await n.follows.in_channel(channel):
+        found = await n.outbox.thread(channel, follow.target.display_id or 0, "2026-12-05")
+        assert found is not None
+        rows.append(found)
+    return rows
