@@ -227,12 +227,16 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     live = _live_cards(settings, slack, lookup, cards, stores) if feed is not None else None
     peers = RedisChangeFeed(stores.redis) if feed is not None and stores.redis else None
     planner = Planner(durable.follows, durable.outbox)
+    sharing = ChannelSharing(
+        slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
+    )
+    sender = _sender(settings, durable, sharing, directory, cards, stores)
     changes = Changes(
         LookupCopies(lookup),
         signals,
         subscribers=Subscribers(
             every_replica=(_redraw(live),) if live is not None else (),
-            once=(*((peers.share,) if peers is not None else ()), planner),
+            once=(*((peers.share,) if peers is not None else ()), planner, _woken(sender)),
         ),
         kept=durable.signals,
     )
@@ -242,9 +246,6 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
     hooks = build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
                         inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
                         redis=stores.redis, peers=peers)  # fmt: skip
-    sharing = ChannelSharing(
-        slack, shared=CardMode(settings.external_unfurls.value), store=stores.sharing
-    )
     digests = DigestRunner(durable.follows, durable.outbox, slack, sharing, directory, cards)
     return Deps(
         settings,
@@ -262,7 +263,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         signals=signals,
         planner=planner,
         digests=digests,
-        sender=_sender(settings, durable, sharing, directory, cards, stores),
+        sender=sender,
         hooks=hooks,
         live=live,
         links=channel_links,
@@ -310,6 +311,15 @@ def _live_cards(
     )
     pacer = Pacer(stores.pacer)
     return LiveCards(slack, lookup, cards, stores.live, pacer=pacer, redraws=redraws)
+
+
+def _woken(sender: Sender) -> ChangeHandler:
+    """After the planner: a change it folded is sent now, not at the next poll."""
+
+    async def wake(change: CustomerChanged) -> None:
+        sender.wake()
+
+    return wake
 
 
 def _sender(
