@@ -62,6 +62,8 @@ COMMANDS: dict[str, Command] = {
     "/type": Command(surfaces.type_, "/type acm",
                      "type into a search picker: the options Slack would list"),
     "/home": Command(surfaces.home, "/home", "open the app's Home tab (yours alone)"),
+    "/digest": Command(surfaces.digest, "/digest",
+                       "send today's daily digests now, as if their hour had come"),
     "/shortcut": Command(surfaces.shortcut, "/shortcut <text>",
                          "run the Look up customer shortcut on a message"),
 }  # fmt: skip

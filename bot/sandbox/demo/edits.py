@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from bot.sandbox.demo.lookups import customer
 from bot.sandbox.demo.session import Session
 from bot.sandbox.pivotal import edits
@@ -40,12 +43,30 @@ async def edit(session: Session, rest: str) -> None:
 
 
 async def _live_cards_redrawn(session: Session, mark: effects.Mark, wait: float = 4.0) -> None:
-    """Cards shared or unfurled earlier follow the edit: show the ones redrawn so far."""
+    """Cards shared or unfurled earlier follow the edit, and follows hear of it: show what
+    reached Slack so far."""
+    await _notifications_sent(session)
     live = session.stack.deps.live
     if live is None:
+        session.show_effects(effects.effects_since(session.stack.slack, mark,
+                                                   channel=session.channel))  # fmt: skip
         return
     done = await live.settled(wait)  # paced: about one card a second
     session.show_effects(effects.effects_since(session.stack.slack, mark, channel=session.channel))
     if not done:
         session.say(session.style.dim("↳ (more cards are queued; Slack allows about 50 "
                                       "updates a minute, so they follow in turn)"))  # fmt: skip
+
+
+async def _notifications_sent(session: Session, wait: float = 5.0) -> None:
+    """Let the sender post what the edit made followers owe (its own loop may hold them)."""
+    sender, outbox = session.stack.deps.sender, session.stack.deps.durable.outbox
+    if sender is None:
+        return
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        await sender.send_due()
+        owed = (await outbox.stats(now=time.time())).by_status
+        if not owed.get("pending") and not owed.get("sending"):
+            return
+        await asyncio.sleep(0.1)

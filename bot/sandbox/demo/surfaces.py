@@ -79,3 +79,18 @@ def _as_message(options: list[dict[str, Any]], total: int) -> dict[str, Any]:
     ]
     more = f" (first 10 of {total})" if total > len(options) else ""
     return {"text": f"{total} options{more}", "blocks": blocks}
+
+
+async def digest(session: Session, rest: str) -> None:
+    """Send the daily follows' digests of today now, as if their hour had come."""
+    runner, mark = session.stack.deps.digests, effects.mark(session.stack.slack)
+    if runner is None:
+        session.error("(digests need the database)")
+        return
+    sent = await runner.send_today()
+    if not sent:
+        session.error(
+            "No daily follow has a digest to send: try /customer follow status:at_risk daily"
+        )
+        return
+    session.show_effects(effects.effects_since(session.stack.slack, mark, channel=session.channel))
