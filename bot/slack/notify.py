@@ -214,6 +214,9 @@ class Sender:
             return 0
         if row.ts is not None:
             return await self._edit(follow, row, message)
+        if await self._outbox.snoozed(channel, row.display_id, now=self._clock()):
+            await self._fail(row, "snoozed in this conversation", "snoozed")
+            return 0
         thread = await self._outbox.thread(channel, row.display_id, utc_day(row.first_at))
         parent = thread if thread is not None and thread.id != row.id and thread.ts else None
         since = row.extra.get("unsure_since")

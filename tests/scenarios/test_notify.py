@@ -342,6 +342,10 @@ async def test_snooze_and_unfollow_from_the_overflow_menu() -> None:
                                      message=message, message_ts=posted["ts"])  # fmt: skip
         assert "for a week" in (await n.bot.answer(token))["text"]
         assert await n.outbox.snoozed("C1", 42, now=now + 6 * 86400)
+        # What was owed already stays unsaid while the customer is snoozed here.
+        await n.fold(follow, "e2", STATUS, at=n.time.now + 60)
+        assert await n.send(n.time.now + 60) == 0
+        assert len(n.slack.posted("C1")) == 1
         _, token = await n.bot.press(menu.action("3"), channel_id="C1", ephemeral=False,
                                      message=message, message_ts=posted["ts"])  # fmt: skip
         assert "Unfollowed" in (await n.bot.answer(token))["text"]
