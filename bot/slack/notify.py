@@ -213,7 +213,7 @@ class Sender:
             await self._fail(row, NOTHING_TO_SHOW, "nothing_to_show")
             return 0
         if row.ts is not None:
-            return await self._edit(follow, row, message)
+            return await self._edit(follow, row, message, minimal=minimal)
         if await self._outbox.snoozed(channel, row.display_id, now=self._clock()):
             await self._fail(row, "snoozed in this conversation", "snoozed")
             return 0
@@ -351,7 +351,9 @@ class Sender:
                                           blocks=message.blocks)  # fmt: skip
         return await attempt("chat.update", request) is not None
 
-    async def _edit(self, follow: Follow, row: Notification, message: Message) -> int:
+    async def _edit(
+        self, follow: Follow, row: Notification, message: Message, *, minimal: bool
+    ) -> int:
         """A posted row with changes folded in since: its own message is edited."""
         assert row.ts is not None
         await self._pacer.turn(row.channel_id)
@@ -377,6 +379,12 @@ class Sender:
         count_notification("edited")
         event(log, "follows.notify.edited", notification=row.id, follow=follow.id,
               channel=row.channel_id)  # fmt: skip
+        if row.thread_ts is not None:  # a reply: its parent shows the latest again
+            parent = await self._outbox.thread(
+                row.channel_id, row.display_id, utc_day(row.first_at)
+            )
+            if parent is not None and parent.ts == row.thread_ts:
+                await self._show_latest(parent, row, minimal=minimal)
         return 1
 
     # ---- was it posted after all? ----------------------------------------------------------

@@ -38,6 +38,7 @@ from tests.scenarios.harness import Harness, running_bot
 START = datetime(2026, 12, 5, 10, 0, tzinfo=UTC).timestamp()
 HEALTH = Notice("health", "72", "58")
 STATUS = Notice("status", "active", "at_risk")
+OWNER = Notice("owner", "ana@acme.test", "sam@acme.test")
 PLAN = Notice("plan", "growth", "enterprise")
 MRR = Notice("mrr", "120000", "150000")
 
@@ -145,6 +146,12 @@ async def test_the_days_first_notification_is_the_parent_and_later_ones_reply_in
         assert (plan["thread_ts"], plan["reply_broadcast"]) == (parent_ts, False)
         assert "Plan growth → enterprise" in plan["text"]
         assert len(n.posts()) == 3 and len(n.updates()) == 2
+        # A change folded into the reply edits it, and the parent shows it as the latest.
+        await n.fold(follow, "e3b", OWNER, at=START + 130)
+        assert await n.send(START + 130) == 1
+        reply_edit, parent_edit = n.updates()[2:]
+        assert reply_edit["ts"] != parent_ts and "2 changes" in reply_edit["text"]
+        assert parent_edit["ts"] == parent_ts and "Owner → sam@acme.test" in str(parent_edit)
         assert await n.send(START + 600) == 0  # nothing is sent twice
         # The next day starts a thread of its own.
         await n.fold(follow, "e4", HEALTH, at=START + 86400)
