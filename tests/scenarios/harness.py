@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -43,6 +44,15 @@ class Harness(SlackDriver):
 
     async def wait_ready(self, timeout: float = 10.0) -> None:
         await self.stack.wait_ready(timeout)
+
+    async def stop_background(self, name: str) -> None:
+        """Stop one of the bot's background tasks (e.g. "notify", the sender) so a test can
+        do its work by hand without racing it."""
+        for task in self.deps.background:
+            if task.get_name() == name:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 @asynccontextmanager
