@@ -27,6 +27,7 @@ from bot.lookup.directory import Directory
 from bot.lookup.feed import FeedLiveness
 from bot.lookup.linking import ChannelLinks
 from bot.lookup.lists import Lists
+from bot.lookup.onboardings import OnboardingBook, walk_onboardings
 from bot.lookup.service import CustomerLookup
 from bot.lookup.signals import SignalBook
 from bot.pivotal.client import PivotalClient
@@ -87,6 +88,7 @@ class Deps:
     inflight: InFlight = field(default_factory=InFlight)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     signals: SignalBook = field(default_factory=SignalBook)
+    onboardings: OnboardingBook = field(default_factory=OnboardingBook)
     planner: Planner | None = None  # changes -> the notifications follows owe
     digests: DigestRunner | None = None  # daily digests and quiet hours, when due
     sender: Sender | None = None  # posts the notifications follows owe, exactly once
@@ -123,6 +125,9 @@ class Deps:
         if not self.background:
             self.background.append(asyncio.create_task(self.directory.run(), name="directory"))
             self.background.append(asyncio.create_task(self.identity.prime(), name="identity"))
+            every = lambda: self.directory.refresh_seconds  # noqa: E731
+            walk = walk_onboardings(self.onboardings, self.pivotal, every)
+            self.background.append(asyncio.create_task(walk, name="onboardings"))
             if await self.durable.open():  # bounded: a database away costs ~3 s, once
                 self.signals.load(await self.durable.signals.load(limit=SIGNALS_KEPT))
             else:
@@ -200,6 +205,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         interval=_walk_interval(settings, feed),
     )
     signals = SignalBook()
+    onboardings = OnboardingBook()
     lookup = CustomerLookup(
         pivotal,
         directory,
@@ -209,6 +215,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         flights=stores.flights,
         signals=signals,
         kept_fresh=feed.covers if feed is not None else None,
+        onboardings=onboardings,
     )
     slack = AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(),
@@ -261,6 +268,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
         Lists(directory, signals, kept=durable.signals),
         People(slack),
         signals=signals,
+        onboardings=onboardings,
         planner=planner,
         digests=digests,
         sender=sender,

@@ -45,6 +45,7 @@ def customer_card(
     signals: Signals | None = None,
     followable: bool = False,
     linked: bool = False,
+    onboarding: str | None = None,
 ) -> Message:
     """The card for `customer`.
 
@@ -54,10 +55,14 @@ def customer_card(
     `signals` adds health and owner (internal data: hidden with the financials).
     `followable` adds Follow buttons (ephemeral full cards): in the channel, or just for
     the asker; `linked` says the channel is the customer's own ("Follow in this channel").
+    `onboarding` adds the current onboarding's line (blocks/related.py `onboarding_line`,
+    already escaped), never when `minimal`.
     """
     blocks: list[Block] = [_header(customer)]
     if not minimal:
         blocks.append(_fields(customer, cards.currency, signals))
+        if onboarding:
+            blocks.append(_related_line(onboarding))
     blocks.append(_context(customer, with_dates=not minimal, shared_by=shared_by))
     if as_of is not None:
         blocks.append(_stale_note(as_of))
@@ -71,6 +76,10 @@ def customer_card(
         actions["elements"] += _follow_buttons(customer, linked=linked)
     blocks.append(actions)
     return Message(text=_fallback(customer, cards.currency, minimal=minimal), blocks=blocks)
+
+
+def _related_line(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cut(text, TEXT_LIMIT)}]}
 
 
 def customer_url(customer: Customer, app_url: str) -> str:

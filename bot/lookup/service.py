@@ -12,13 +12,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from bot.logs import event
 from bot.lookup.copies import Copies, CopyStore, MemoryCopyStore
 from bot.lookup.directory import Directory, Snapshot
 from bot.lookup.flights import LocalFlights, SingleFlight
+from bot.lookup.onboardings import OnboardingBook
 from bot.lookup.query import (
     ChannelQuery,
     HelpQuery,
@@ -38,6 +39,7 @@ from bot.pivotal.errors import (
     PivotalUnavailable,
 )
 from bot.pivotal.models import Customer, Signals
+from bot.pivotal.related import Onboarding
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class Found:
     snapshot: Snapshot
     source: Source
     signals: Signals | None = None  # health and owner, when webhooks told them
+    onboarding: Onboarding | None = None  # the current one, from the OnboardingBook
+    today: date | None = None  # the day the onboarding's launch date is counted from
 
     @property
     def stale(self) -> bool:
@@ -115,6 +119,7 @@ class CustomerLookup:
         flights: SingleFlight | None = None,
         signals: SignalBook | None = None,
         kept_fresh: Callable[[float], bool] | None = None,
+        onboardings: OnboardingBook | None = None,
     ):
         self._client = client
         self._directory = directory
@@ -133,6 +138,8 @@ class CustomerLookup:
         # Past the TTL, a copy stays fresh while webhooks keep it current (lookup/feed.py).
         self._kept_fresh = kept_fresh if kept_fresh is not None else _never
         self._signals = signals  # health and owner, when webhooks told them
+        self._onboardings = onboardings  # the current onboarding per customer (no GET)
+        self._now = now
 
     def best_copy(self, ref: str) -> Snapshot | None:
         """The newest copy held of `ref` (cache or directory), fresh or not; no I/O."""
@@ -180,7 +187,10 @@ class CustomerLookup:
 
     def _found(self, snap: Snapshot, source: Source) -> Found:
         told = self._signals.get(snap.customer.display_id) if self._signals else None
-        return Found(snap, source, told)
+        book = self._onboardings
+        onboarding = book.current(snap.customer.id) if book is not None else None
+        today = self._now().date() if onboarding is not None else None
+        return Found(snap, source, told, onboarding, today)
 
     def _listed(self, query: ChannelQuery | SlugQuery | NameQuery) -> Outcome | _Fetch:
         """What the directory says about `query`: an answer, or which customer to fetch."""

@@ -11,6 +11,7 @@ from bot.blocks.customer import customer_card
 from bot.blocks.help import help_message
 from bot.blocks.matches import match_list
 from bot.blocks.message import CardSettings, Message
+from bot.blocks.related import onboarding_line
 from bot.logs import event
 from bot.lookup.service import (
     Failed,
@@ -23,6 +24,13 @@ from bot.lookup.service import (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _onboarding(found: Found) -> str | None:
+    """The card's onboarding line, counted from the day the lookup was answered."""
+    if found.onboarding is None or found.today is None:
+        return None
+    return onboarding_line(found.onboarding, found.today)
 
 
 def render(
@@ -54,6 +62,7 @@ def render(
                 shared_by=shared_by,
                 refreshed_at=snap.as_of if refreshed else None,
                 signals=outcome.signals,
+                onboarding=None if minimal else _onboarding(outcome),
                 followable=followable and not minimal,
                 linked=linked,
             )

@@ -423,6 +423,7 @@ def test_customer_card_takes_no_clock() -> None:
         "signals",
         "followable",
         "linked",
+        "onboarding",
     ]
     assert not {"now", "clock", "timer", "today"} & set(params)
 
