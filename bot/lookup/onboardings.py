@@ -44,6 +44,7 @@ class OnboardingBook:
     def __init__(self) -> None:
         self._by_customer: dict[str, dict[str, Onboarding]] = {}
         self.walked = False
+        self._walked = asyncio.Event()
 
     def put(self, onboarding: Onboarding) -> None:
         """One onboarding Pivotal told (a webhook or a page of the walk)."""
@@ -56,6 +57,15 @@ class OnboardingBook:
             fresh.setdefault(item.customer_id, {})[item.id] = item
         self._by_customer = fresh
         self.walked = True
+        self._walked.set()
+
+    async def wait_walked(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the first walk; whether it has ended."""
+        try:
+            await asyncio.wait_for(self._walked.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def fill(self, pages: AsyncIterable[Iterable[Onboarding]]) -> int:
         """Replace the book with every onboarding of `pages`; how many were read."""

@@ -37,6 +37,7 @@ class LocalStack:
     async def wait_ready(self, timeout: float = 10.0) -> None:
         if not await self.deps.directory.wait_ready(timeout):
             raise TimeoutError("the directory walk did not finish")
+        await self.deps.onboardings.wait_walked(timeout)  # the cards' onboarding lines
 
     async def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the work the bot's acks started has ended; False if some outlasted it."""
