@@ -84,7 +84,7 @@ class Planner:
             self._waiting.append(change)
             event(log, "follows.plan.deferred", logging.WARNING, display_id=change.display_id,
                   waiting=len(self._waiting), error=str(exc))  # fmt: skip
-        except Exception:
+        except Exception:  # a bug in one change must not stop the next ones; logged
             log.exception("follows.plan.failed display_id=%s", change.display_id)
 
     async def run(self) -> None:
@@ -97,7 +97,7 @@ class Planner:
                     await self.plan(change)
                 except StoreUnavailable:
                     break
-                except Exception:
+                except Exception:  # logged and dropped: one bad change must not block the queue
                     log.exception("follows.plan.failed display_id=%s", change.display_id)
                 self._waiting.popleft()
 

@@ -60,7 +60,7 @@ class DigestRunner:
                 await self.send_due()
             except StoreUnavailable as exc:
                 event(log, "follows.digest.unavailable", logging.WARNING, error=str(exc))
-            except Exception:
+            except Exception:  # the runner outlives one bad round; logged, the next one retries
                 log.exception("follows.digest.failed")
             await asyncio.sleep(EVERY)
 

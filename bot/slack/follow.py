@@ -69,15 +69,23 @@ def register(app: AsyncApp, deps: ListenerDeps) -> None:
 # ---- the commands ---------------------------------------------------------------------------
 
 
-def on_follow(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
-    """`/customer follow <customer or segment> [kinds] [daily [at H]] [me]`."""
+def _parsed(deps: ListenerDeps, args: AsyncArgs, text: str) -> tuple[Asker, FollowText] | Reply:
+    """Who asked and what they asked for, or the answer to text that is not a follow."""
     asker = _asker_of_command(args.command or {})
     if not text:
         return Reply.card(blocks.usage())
     parsed = parse_follow(text, app_url=deps.app_url, channel_id=asker.channel)
     if isinstance(parsed, FollowProblem):
         return Reply.card(blocks.problem(parsed.message, show_usage=parsed.usage))
-    respond = args.respond
+    return asker, parsed
+
+
+def on_follow(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
+    """`/customer follow <customer or segment> [kinds] [daily [at H]] [me]`."""
+    found = _parsed(deps, args, text)
+    if isinstance(found, Reply):
+        return found
+    (asker, parsed), respond = found, args.respond
     if parsed.segment is not None:
         return Reply(later=lambda: _guarded(respond, propose_segment(deps, parsed, asker, respond)))
     return Reply(later=lambda: _guarded(respond, follow_customer(deps, parsed, asker, respond)))
@@ -85,13 +93,10 @@ def on_follow(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
 
 def on_unfollow(deps: ListenerDeps, args: AsyncArgs, text: str) -> Reply:
     """`/customer unfollow <customer or segment> [me]`."""
-    asker = _asker_of_command(args.command or {})
-    if not text:
-        return Reply.card(blocks.usage())
-    parsed = parse_follow(text, app_url=deps.app_url, channel_id=asker.channel)
-    if isinstance(parsed, FollowProblem):
-        return Reply.card(blocks.problem(parsed.message, show_usage=parsed.usage))
-    respond = args.respond
+    found = _parsed(deps, args, text)
+    if isinstance(found, Reply):
+        return found
+    (asker, parsed), respond = found, args.respond
     return Reply(later=lambda: _guarded(respond, unfollow(deps, parsed, asker, respond)))
 
 

@@ -150,7 +150,7 @@ class Sender:
                 if not self._away:
                     self._away = True
                     event(log, "follows.notify.unavailable", logging.WARNING, error=str(exc))
-            except Exception:
+            except Exception:  # the sender outlives one bad round; logged, retried after a pause
                 pause = AWAY_SECONDS
                 log.exception("follows.notify.round_failed")
             self._wake.clear()
@@ -187,7 +187,7 @@ class Sender:
                 done += await self._one(row)
             except StoreUnavailable:
                 raise
-            except Exception:
+            except Exception:  # one row's bug must not stop the others; its lease lapses, retried
                 log.exception("follows.notify.row_failed notification=%s", row.id)
         return done
 
