@@ -252,7 +252,7 @@ def build_deps(settings: Settings, *, timer: Callable[[], float] | None = None) 
                                  settings.channel_linkers)  # fmt: skip
     hooks = build_hooks(settings, pivotal, directory, changes, feed, durable.inbox,
                         inbox_ready=lambda: durable.ready, shared_inbox=durable.database.shared,
-                        redis=stores.redis, peers=peers)  # fmt: skip
+                        redis=stores.redis, peers=peers, onboardings=onboardings)  # fmt: skip
     digests = DigestRunner(durable.follows, durable.outbox, slack, sharing, directory, cards)
     return Deps(
         settings,

@@ -38,6 +38,15 @@ def _rank(onboarding: Onboarding) -> tuple[bool, datetime, int]:
     return (is_open(onboarding), newest, onboarding.display_id or 0)
 
 
+def _newer(held: Onboarding, told: Onboarding) -> bool:
+    """`held` was updated after `told` (both must say when)."""
+    return (
+        held.updated_at is not None
+        and told.updated_at is not None
+        and held.updated_at > told.updated_at
+    )
+
+
 class OnboardingBook:
     """Every onboarding by customer id (cuid); the current one per customer on demand."""
 
@@ -46,14 +55,23 @@ class OnboardingBook:
         self.walked = False
         self._walked = asyncio.Event()
 
-    def put(self, onboarding: Onboarding) -> None:
-        """One onboarding Pivotal told (a webhook or a page of the walk)."""
-        self._by_customer.setdefault(onboarding.customer_id, {})[onboarding.id] = onboarding
+    def put(self, onboarding: Onboarding) -> bool:
+        """One onboarding Pivotal told (a webhook); False when what is held was updated
+        later (a delivery that arrived out of order changes nothing)."""
+        held = self._by_customer.setdefault(onboarding.customer_id, {})
+        known = held.get(onboarding.id)
+        if known is not None and _newer(known, onboarding):
+            return False
+        held[onboarding.id] = onboarding
+        return True
 
     def replace(self, onboardings: Iterable[Onboarding]) -> None:
         """A whole walk: what it listed replaces what was held."""
         fresh: dict[str, dict[str, Onboarding]] = {}
         for item in onboardings:
+            held = self._by_customer.get(item.customer_id, {}).get(item.id)
+            if held is not None and _newer(held, item):  # a webhook told it after the walk read it
+                item = held
             fresh.setdefault(item.customer_id, {})[item.id] = item
         self._by_customer = fresh
         self.walked = True

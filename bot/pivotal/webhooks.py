@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from bot.pivotal.models import Customer, Signals, Timestamp
+from bot.pivotal.related import Contact, Onboarding
 
 MAX_BODY_BYTES = 256 * 1024
 TOLERANCE_SECONDS = 300  # the library's own window; stated here for the docs and tests
@@ -41,6 +42,13 @@ CUSTOMER_EVENTS = frozenset(
     {"customer.created", "customer.updated", "customer.archived", "customer.at_risk",
      "customer.churned", "customer.health_score_dropped"}
 )  # fmt: skip
+# Reference §7: the onboarding and contact events, whose object is the REST one.
+ONBOARDING_EVENTS = frozenset(
+    {"onboarding.created", "onboarding.phase_changed", "onboarding.state_changed",
+     "onboarding.at_risk", "onboarding.back_on_track", "onboarding.launched",
+     "onboarding.completed"}
+)  # fmt: skip
+CONTACT_EVENTS = frozenset({"contact.created"})
 STATUS_EVENTS = {
     "customer.archived": "archived",
     "customer.at_risk": "at_risk",
@@ -185,6 +193,26 @@ class CustomerEvent:
 
 
 @dataclass(frozen=True)
+class OnboardingEvent:
+    """An `onboarding.*` event: the onboarding as it is now."""
+
+    id: str
+    type: str
+    created_at: datetime
+    onboarding: Onboarding
+
+
+@dataclass(frozen=True)
+class ContactEvent:
+    """A `contact.created` event: the new contact."""
+
+    id: str
+    type: str
+    created_at: datetime
+    contact: Contact
+
+
+@dataclass(frozen=True)
 class Ping:
     id: str
     created_at: datetime
@@ -200,7 +228,7 @@ class OtherEvent:
     reason: str
 
 
-WebhookEvent = CustomerEvent | Ping | OtherEvent
+WebhookEvent = CustomerEvent | OnboardingEvent | ContactEvent | Ping | OtherEvent
 
 
 def parse_event(body: bytes) -> WebhookEvent:
@@ -218,10 +246,24 @@ def parse_event(body: bytes) -> WebhookEvent:
         raise BadPayload(f"not an event envelope ({', '.join(names) or 'shape'})") from None
     if envelope.type == "webhook.ping":
         return Ping(envelope.id, envelope.created_at)
+    data = envelope.data or _Data()
+    if envelope.type in ONBOARDING_EVENTS or envelope.type in CONTACT_EVENTS:
+        return _related_event(envelope, data.object or {})
     if envelope.type not in CUSTOMER_EVENTS:
         return OtherEvent(envelope.id, envelope.type, envelope.created_at, "unhandled_type")
-    data = envelope.data or _Data()
     return _customer_event(envelope, data.object or {}, data.previous_attributes)
+
+
+def _related_event(envelope: _Envelope, obj: dict[str, Any]) -> WebhookEvent:
+    """An onboarding or contact event; one whose object is not one is logged, ignored."""
+    try:
+        if envelope.type in CONTACT_EVENTS:
+            contact = Contact.model_validate(obj)
+            return ContactEvent(envelope.id, envelope.type, envelope.created_at, contact)
+        onboarding = Onboarding.model_validate(obj)
+    except ValidationError:
+        return OtherEvent(envelope.id, envelope.type, envelope.created_at, "bad_object")
+    return OnboardingEvent(envelope.id, envelope.type, envelope.created_at, onboarding)
 
 
 def _customer_event(

@@ -30,11 +30,14 @@ from bot.lookup.feed import (
     InboxEntry,
     SeenEvents,
 )
+from bot.lookup.onboardings import OnboardingBook
 from bot.lookup.refetch import Refetcher
 from bot.pivotal.client import PivotalClient
 from bot.pivotal.models import Customer, Signals
 from bot.pivotal.webhooks import (
+    ContactEvent,
     CustomerEvent,
+    OnboardingEvent,
     OtherEvent,
     Ping,
     WebhookEvent,
@@ -65,6 +68,7 @@ class Hooks:
     # Replicas that keep separate inboxes (SQLite files) dedupe through Redis as well.
     seen: SeenEvents | None = None
     peers: RedisChangeFeed | None = None  # with REDIS_URL: changes reach every replica
+    onboardings: OnboardingBook | None = None  # onboarding.* events keep it current
     # An entry being applied is left alone by others this long; a failed one waits as long.
     lease_seconds: float = 30.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -110,6 +114,14 @@ class Hooks:
                 if applied.refetch:
                     self.refetcher.mark(applied.display_id)
                 self.applied += 1
+            case OnboardingEvent(onboarding=onboarding):
+                kept = self.onboardings is not None and self.onboardings.put(onboarding)
+                event(log, "pivotal.webhook.onboarding", type=hook.type, event_id=hook.id,
+                      customer_id=onboarding.customer_id, kept=kept)  # fmt: skip
+                self.applied += 1
+            case ContactEvent():  # cards fetch contacts themselves; nothing is held to update
+                event(log, "pivotal.webhook.ignored", type=hook.type, event_id=hook.id,
+                      reason="contacts_not_held")  # fmt: skip
             case Ping():
                 event(log, "pivotal.webhook.ping", event_id=hook.id)
             case OtherEvent(reason=reason):
@@ -180,6 +192,7 @@ def build_hooks(
     shared_inbox: bool,
     redis: SharedRedis | None = None,
     peers: RedisChangeFeed | None = None,
+    onboardings: OnboardingBook | None = None,
 ) -> Hooks | None:
     """The webhook parts for `settings`, or None when no secret is configured (no feed)."""
     secret = settings.pivotal_webhook_secret
@@ -194,6 +207,7 @@ def build_hooks(
         # One PostgreSQL inbox dedupes for every replica; separate SQLite files need Redis.
         seen=_SharedSeen(redis) if redis is not None and not shared_inbox else None,
         peers=peers,
+        onboardings=onboardings,
         lease_seconds=settings.webhook_lease_seconds,
         inbox_ready=inbox_ready,
     )

@@ -32,8 +32,17 @@ async def test_a_new_contact_and_an_onboarding_change_reach_the_bot_signed(
     assert "signed contact.created; the bot answered 2" in printed
     contacts = session.stack.pivotal.related.contacts_of({"id": "cl9bn00of0000g7l8gcq8c4xk"})
     assert contacts[0]["name"] == "Zoe Walsh" and contacts[0]["is_primary"]
+    await session.stack.wait_ready()
+    sandbox = session.stack.pivotal
+    customer = sandbox.store.get("10")
+    assert customer is not None
+    told = sandbox.related.onboardings_of(customer)[0]  # the newest: the one /edit-onboarding edits
+    assert told["phase"] != "completed"
     printed = await run(session, "/edit-onboarding 10 phase=completed")
     assert "signed onboarding.phase_changed, onboarding.completed; the bot answered 2" in printed
+    # The bot's book took the webhook: the card says so without waiting for the next walk.
+    held = session.stack.deps.onboardings.current(told["customer_id"])
+    assert held is not None and held.id == told["id"] and held.phase == "completed"
     printed = await run(session, "/edit-onboarding 10 notes=Call_booked")
     assert "it sends no webhook for that" in printed
     target = session.stack.pivotal.webhooks

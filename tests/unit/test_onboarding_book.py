@@ -55,3 +55,21 @@ def test_open_states() -> None:
     assert is_open(onb("a"))
     assert not is_open(onb("a", state="done"))
     assert not is_open(onb("a", phase="Completed"))
+
+
+def test_an_older_delivery_changes_nothing() -> None:
+    book = OnboardingBook()
+    assert book.put(onb("a", state="at_risk", updated_at="2026-03-02T00:00:00Z"))
+    assert not book.put(onb("a", state="active", updated_at="2026-03-01T00:00:00Z"))
+    current = book.current("cus_1")
+    assert current is not None and current.state == "at_risk"
+    assert book.put(onb("a", state="active", updated_at="2026-03-03T00:00:00Z"))
+
+
+def test_a_walk_keeps_what_a_webhook_told_after_it_read_the_page() -> None:
+    book = OnboardingBook()
+    book.put(onb("a", state="at_risk", updated_at="2026-03-02T00:00:00Z"))
+    book.replace([onb("a", state="active", updated_at="2026-03-01T00:00:00Z"), onb("b", "cus_2")])
+    current = book.current("cus_1")
+    assert current is not None and current.state == "at_risk"
+    assert len(book) == 2

@@ -13,8 +13,10 @@ from standardwebhooks.webhooks import Webhook
 from bot.pivotal.webhooks import (
     BadPayload,
     BadSignature,
+    ContactEvent,
     CustomerEvent,
     MissingHeaders,
+    OnboardingEvent,
     OtherEvent,
     Ping,
     parse_event,
@@ -235,7 +237,8 @@ def test_status_events(kind: str, status: str | None) -> None:
     ("body", "kind", "reason"),
     [
         (envelope("webhook.ping"), Ping, None),
-        (envelope("onboarding.launched", {"id": "onb_1"}), OtherEvent, "unhandled_type"),
+        (envelope("onboarding.launched", {"id": "onb_1"}), OtherEvent, "bad_object"),
+        (envelope("task.updated", {"id": "t_1"}), OtherEvent, "unhandled_type"),
         (envelope("customer.future_thing", {"display_id": 1}), OtherEvent, "unhandled_type"),
         (envelope("customer.updated", {"id": "cus_1"}), OtherEvent, "no_display_id"),
         (envelope("customer.updated"), OtherEvent, "no_display_id"),
@@ -268,3 +271,37 @@ def test_other_events(body: bytes, kind: type, reason: str | None) -> None:
 def test_bad_payloads(body: bytes) -> None:
     with pytest.raises(BadPayload):
         parse_event(body)
+
+
+ONBOARDING = {"object": "onboarding", "id": "onb_1", "display_id": 1001, "customer_id": "cus_1",
+              "phase": "launch", "state": "at_risk", "target_launch_date": "2026-03-03",
+              "updated_at": "2026-02-01T00:00:00Z"}  # fmt: skip
+CONTACT = {"object": "contact", "id": "con_1", "customer_id": "cus_1", "name": "Ada",
+           "email": "ada@acme.com", "is_primary": True}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj", "expected"),
+    [("onboarding.created", ONBOARDING, OnboardingEvent),
+     ("onboarding.phase_changed", ONBOARDING, OnboardingEvent),
+     ("onboarding.state_changed", ONBOARDING, OnboardingEvent),
+     ("onboarding.at_risk", ONBOARDING, OnboardingEvent),
+     ("onboarding.back_on_track", ONBOARDING, OnboardingEvent),
+     ("onboarding.launched", {**ONBOARDING, "phase": "some_new_phase"}, OnboardingEvent),
+     ("onboarding.completed", ONBOARDING, OnboardingEvent),
+     ("contact.created", CONTACT, ContactEvent),
+     ("onboarding.updated", ONBOARDING, OtherEvent),  # not in the developer catalog
+     ("onboarding.launched", {"id": "onb_1"}, OtherEvent),  # no customer, phase or state
+     ("onboarding.launched", None, OtherEvent),
+     ("contact.created", {**CONTACT, "customer_id": ""}, OtherEvent),
+     ("contact.created", ONBOARDING | {"customer_id": 7}, OtherEvent)],
+)  # fmt: skip
+def test_related_events(kind: str, obj: Any, expected: type) -> None:
+    event = parse_event(envelope(kind, obj))
+    assert type(event) is expected
+    if isinstance(event, OnboardingEvent):
+        assert event.onboarding.customer_id == "cus_1" and event.type == kind
+    if isinstance(event, ContactEvent):
+        assert event.contact.email == "ada@acme.com" and event.contact.is_primary
+    if isinstance(event, OtherEvent):
+        assert event.reason in {"bad_object", "unhandled_type"}
